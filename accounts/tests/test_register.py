@@ -1,0 +1,53 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+URL = reverse("accounts:register")
+GOOD = {"username": "dana", "email": "Dana@Example.org", "password1": "violet-otter-canyon-42", "password2": "violet-otter-canyon-42"}
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_an_account_and_logs_in(client):
+    response = client.post(URL, GOOD)
+    assert response.status_code == 302
+    user = get_user_model().objects.get(username="dana")
+    assert user.email == "dana@example.org"
+    assert user.check_password(GOOD["password1"])
+    assert client.get(reverse("home")).context["user"] == user
+
+
+def test_it_refuses_a_duplicate_username(client, alice):
+    response = client.post(URL, {**GOOD, "username": "ALICE"})
+    assert response.status_code == 200
+    assert "That username is taken" in response.content.decode()
+    assert get_user_model().objects.count() == 1
+
+
+def test_it_refuses_a_duplicate_email(client, alice):
+    response = client.post(URL, {**GOOD, "email": "Alice@example.org"})
+    assert response.status_code == 200
+    assert "An account with this email address exists already" in response.content.decode()
+    assert not get_user_model().objects.filter(username="dana").exists()
+
+
+@pytest.mark.parametrize("password", ["short1", "password123", "12345678901", "dana@example.org"])
+def test_it_refuses_weak_passwords(client, password):
+    response = client.post(URL, {**GOOD, "password1": password, "password2": password})
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"]
+    assert not get_user_model().objects.filter(username="dana").exists()
+
+
+def test_it_refuses_mismatched_passwords(client):
+    response = client.post(URL, {**GOOD, "password2": "something-else-entirely"})
+    assert response.status_code == 200
+    assert not get_user_model().objects.exists()
+
+
+def test_it_requires_csrf(alice):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(URL, GOOD)
+    assert response.status_code == 403
+    assert not get_user_model().objects.filter(username="dana").exists()

@@ -1,0 +1,83 @@
+"""Fixtures shared by every app's tests.
+
+alice owns things, bob is a reviewer, charlie is a stranger: every view that
+shows a scan gets a "charlie gets 404" test.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from accounts.roles import REVIEWERS_GROUP
+
+ROOT = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("NEUROSCAN_DATA_DIR", ROOT.parent / "shared" / "data"))
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _required(variable: str) -> bool:
+    return os.environ.get(variable, "") == "1"
+
+
+def need_service(name: str, available: bool) -> None:
+    """Skip a test whose server is absent, or fail it where CI requires the real stack."""
+    if available:
+        return
+    message = f"{name} is not available"
+    if _required("NEUROSCAN_REQUIRE_SERVICES"):
+        pytest.fail(f"{message}, and NEUROSCAN_REQUIRE_SERVICES=1 requires it")
+    pytest.skip(message)
+
+
+def need_data(path: Path) -> None:
+    """Skip a test whose data set is absent, or fail it where CI requires the data."""
+    if path.exists():
+        return
+    if _required("NEUROSCAN_REQUIRE_DATA"):
+        pytest.fail(f"{path} is missing, and NEUROSCAN_REQUIRE_DATA=1 requires it")
+    pytest.skip(f"{path} is missing")
+
+
+def chromium_path() -> str:
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    need_service("Chromium (/usr/bin/chromium)", Path(path).exists())
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path):
+    """Each test writes uploads and heatmaps into its own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def _make_user(django_user_model, username: str):
+    return django_user_model.objects.create_user(username=username, email=f"{username}@example.org", password=PASSWORD)
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return _make_user(django_user_model, "alice")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    user = _make_user(django_user_model, "bob")
+    user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    return user
+
+
+@pytest.fixture
+def charlie(django_user_model):
+    return _make_user(django_user_model, "charlie")
+
+
+@pytest.fixture
+def worker_process(transactional_db):
+    """A real Celery worker process on the configured broker and the test database."""
+    from neuroscan.testing import WorkerProcess
+
+    with WorkerProcess() as worker:
+        yield worker
