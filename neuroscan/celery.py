@@ -19,7 +19,7 @@ app.autodiscover_tasks()
 
 def ensure_broker_folders() -> None:
     """Create the folders the embedded filesystem transport reads and writes."""
-    for option in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for option in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         folder = app.conf.broker_transport_options.get(option)
         if folder:
             Path(folder).mkdir(parents=True, exist_ok=True)
