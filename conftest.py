@@ -48,9 +48,17 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(autouse=True)
-def _private_media_root(settings, tmp_path):
-    """Each test writes uploads and heatmaps into its own folder."""
+def _test_storage(settings, tmp_path):
+    """Each test writes uploads and heatmaps into its own folder.
+
+    Static files are served from the source folders, so tests need no
+    collectstatic run; test_static_files checks the production storage.
+    """
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def _make_user(django_user_model, username: str):
