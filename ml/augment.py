@@ -1,0 +1,110 @@
+"""Training-time augmentation (TensorFlow ops, vectorised over the batch).
+
+Each transformation imitates a way an image from another scanner or collection can differ:
+contrast/gamma/brightness, blur, noise, lower acquisition resolution, JPEG compression,
+different margins (zoom in/out), head position (rotation, shift) and orientation (flips).
+A model trained on these cannot lean on collection-specific texture or framing.
+"""
+
+import math
+
+import tensorflow as tf
+
+JPEG_PROBABILITY = 0.3
+BLUR_PROBABILITY = 0.25
+NOISE_PROBABILITY = 0.3
+RESOLUTION_PROBABILITY = 0.3
+MAX_ROTATION_DEGREES = 15.0
+MAX_SHIFT_FRACTION = 0.08
+ZOOM_RANGE = (0.8, 1.25)  # < 1 adds a black margin, > 1 crops into the head
+
+
+def random_jpeg(image: tf.Tensor) -> tf.Tensor:
+    """(S, S) uint8 -> (S, S, 1) float32 in [0, 1], JPEG re-encoded at a random quality sometimes."""
+    image = image[:, :, tf.newaxis]
+    compressed = tf.image.adjust_jpeg_quality(image, tf.random.uniform((), 20, 95, dtype=tf.int32))
+    image = tf.cond(tf.random.uniform(()) < JPEG_PROBABILITY, lambda: compressed, lambda: image)
+    image = tf.ensure_shape(image, (None, None, 1))
+    return tf.cast(image, tf.float32) / 255.0
+
+
+def _per_image_mask(batch_size: tf.Tensor, probability: float) -> tf.Tensor:
+    """-> (B, 1, 1, 1) float32, 1 for images that get the transformation."""
+    return tf.cast(tf.random.uniform((batch_size, 1, 1, 1)) < probability, tf.float32)
+
+
+def random_affine(images: tf.Tensor) -> tf.Tensor:
+    """(B, S, S, 1) -> same; per-image rotation, shift, zoom and flips; black fill."""
+    batch_size = tf.shape(images)[0]
+    size = tf.cast(tf.shape(images)[1], tf.float32)
+    angle = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_ROTATION_DEGREES * math.pi / 180.0
+    zoom = tf.exp(tf.random.uniform((batch_size,), math.log(ZOOM_RANGE[0]), math.log(ZOOM_RANGE[1])))
+    shift_x = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_SHIFT_FRACTION * size
+    shift_y = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_SHIFT_FRACTION * size
+    flip_x = tf.where(tf.random.uniform((batch_size,)) < 0.5, -1.0, 1.0)
+    flip_y = tf.where(tf.random.uniform((batch_size,)) < 0.1, -1.0, 1.0)
+    # The transform maps each OUTPUT pixel to the INPUT pixel it samples:
+    # input = M (output - centre - shift) + centre, with M = flip * rotation(-angle) / zoom.
+    cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
+    m00, m01 = cos * flip_x, sin * flip_y
+    m10, m11 = -sin * flip_x, cos * flip_y
+    centre = (size - 1.0) / 2.0
+    offset_x = centre - m00 * (centre + shift_x) - m01 * (centre + shift_y)
+    offset_y = centre - m10 * (centre + shift_x) - m11 * (centre + shift_y)
+    zeros = tf.zeros_like(angle)
+    transforms = tf.stack([m00, m01, offset_x, m10, m11, offset_y, zeros, zeros], axis=1)  # (B, 8)
+    return tf.raw_ops.ImageProjectiveTransformV3(
+        images=images,
+        transforms=transforms,
+        output_shape=tf.shape(images)[1:3],
+        fill_value=0.0,
+        interpolation="BILINEAR",
+        fill_mode="CONSTANT",
+    )
+
+
+def _gaussian_kernel(sigma: tf.Tensor, radius: int = 3) -> tf.Tensor:
+    """-> (2r+1, 2r+1, 1, 1) normalised Gaussian kernel."""
+    coordinates = tf.range(-radius, radius + 1, dtype=tf.float32)
+    profile = tf.exp(-(coordinates**2) / (2.0 * sigma**2))
+    kernel = tf.tensordot(profile, profile, axes=0)
+    return (kernel / tf.reduce_sum(kernel))[:, :, tf.newaxis, tf.newaxis]
+
+
+def random_blur(images: tf.Tensor) -> tf.Tensor:
+    """(B, S, S, 1) -> same; Gaussian blur (sigma drawn per batch) on a random subset."""
+    sigma = tf.random.uniform((), 0.5, 1.8)
+    blurred = tf.nn.conv2d(images, _gaussian_kernel(sigma), strides=1, padding="SAME")
+    mask = _per_image_mask(tf.shape(images)[0], BLUR_PROBABILITY)
+    return mask * blurred + (1.0 - mask) * images
+
+
+def random_resolution(images: tf.Tensor) -> tf.Tensor:
+    """(B, S, S, 1) -> same; downscale to 25-75 % and back up on a random subset."""
+    size = tf.shape(images)[1]
+    low = tf.cast(tf.cast(size, tf.float32) * tf.random.uniform((), 0.25, 0.75), tf.int32)
+    degraded = tf.image.resize(tf.image.resize(images, (low, low), antialias=True), (size, size))
+    mask = _per_image_mask(tf.shape(images)[0], RESOLUTION_PROBABILITY)
+    return mask * degraded + (1.0 - mask) * images
+
+
+def random_intensity(images: tf.Tensor) -> tf.Tensor:
+    """(B, S, S, 1) in [0, 1] -> same; per-image gamma, contrast, brightness and noise."""
+    batch_size = tf.shape(images)[0]
+    gamma = tf.exp(tf.random.uniform((batch_size, 1, 1, 1), math.log(0.5), math.log(2.0)))
+    images = tf.pow(tf.clip_by_value(images, 1e-6, 1.0), gamma)
+    contrast = tf.random.uniform((batch_size, 1, 1, 1), 0.7, 1.4)
+    brightness = tf.random.uniform((batch_size, 1, 1, 1), -0.15, 0.15)
+    images = images * contrast + brightness
+    noise_level = tf.random.uniform((batch_size, 1, 1, 1), 0.0, 0.06) * _per_image_mask(batch_size, NOISE_PROBABILITY)
+    images = images + noise_level * tf.random.normal(tf.shape(images))
+    return tf.clip_by_value(images, 0.0, 1.0)
+
+
+def augment_batch(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(B, S, S, 1) float32 in [0, 1] -> augmented batch, labels unchanged."""
+    images = random_affine(images)
+    images = random_resolution(images)
+    images = random_blur(images)
+    images = random_intensity(images)
+    return images, labels

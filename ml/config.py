@@ -1,0 +1,70 @@
+"""Every constant of the ml package lives here, so training and inference cannot drift apart."""
+
+import os
+from pathlib import Path
+
+# --- Classes -----------------------------------------------------------------------------
+CLASS_NAMES = ("glioma", "meningioma", "notumor", "pituitary")
+NO_TUMOUR_CLASS = "notumor"
+
+# --- Model input ---------------------------------------------------------------------------
+IMAGE_SIZE = 160  # the model sees one (IMAGE_SIZE, IMAGE_SIZE, 1) grey slice
+LAST_CONV_LAYER_NAME = "last_conv"  # Grad-CAM target: output of the last convolutional block
+FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features used for the OOD check
+MODEL_VERSION = "neuroscan-cnn-1.0.0"
+
+# --- Preprocessing -------------------------------------------------------------------------
+# A pixel belongs to the head when it is brighter than this fraction of the image's
+# 99th-percentile intensity; the bounding box of such pixels is the crop box.
+MARGIN_THRESHOLD_FRACTION = 0.08
+# Intensities are rescaled per image between these percentiles of the cropped picture, so
+# scanner/collection-specific brightness and contrast do not reach the network.
+NORMALISE_LOW_PERCENTILE = 0.5
+NORMALISE_HIGH_PERCENTILE = 99.5
+
+# --- Paths -----------------------------------------------------------------------------------
+ML_DIR = Path(__file__).resolve().parent
+REPO_ROOT = ML_DIR.parent
+WEIGHTS_DIR = ML_DIR / "weights"
+WEIGHTS_FILE_NAME = "neuroscan_cnn.keras"
+CALIBRATION_FILE_NAME = "calibration.json"  # temperature + abstain threshold
+OOD_FILE_NAME = "ood.npz"  # Mahalanobis statistics of training features
+MODEL_CARD_JSON_NAME = "model_card.json"
+TRAINING_LOG_NAME = "training_log.csv"
+ARTIFACTS_DIR = ML_DIR / "artifacts"
+SPLIT_FILE = ARTIFACTS_DIR / "split.json"
+CACHE_DIR = ML_DIR / ".cache"
+
+
+def data_dir() -> Path:
+    """The shared `data` directory (holding brain-mri/); NEUROSCAN_DATA_DIR overrides it."""
+    override = os.environ.get("NEUROSCAN_DATA_DIR")
+    return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
+
+
+def training_images_dir() -> Path:
+    return data_dir() / "brain-mri" / "Training"
+
+
+def duplicate_groups_file() -> Path:
+    return data_dir() / "brain-mri" / "duplicate_groups.tsv"
+
+
+# --- Training --------------------------------------------------------------------------------
+SEED = 1234
+VALIDATION_FRACTION = 0.15
+BATCH_SIZE = 32
+CPU_THREADS = 2
+
+# --- Abstention / out-of-distribution ----------------------------------------------------------
+ECE_BINS = 15
+# Cheap input checks that run before the network: images the model must not judge at all.
+MIN_IMAGE_SIDE = 48  # pixels
+MAX_ASPECT_RATIO = 2.5  # long side / short side
+MIN_INTENSITY_STD = 0.02  # on a 0..1 scale: near-constant images carry no anatomy
+# A brain MRI is grey; a few training files are tinted. An image is refused as coloured when
+# more than this fraction of its pixels are strongly saturated.
+SATURATED_PIXEL_FRACTION = 0.10
+SATURATION_LEVEL = 0.35  # HSV saturation counted as "strong"
+# Mahalanobis threshold = this percentile of distances of clean + augmented MRIs.
+OOD_PERCENTILE = 99.5

@@ -1,0 +1,229 @@
+"""Train the NeuroScan CNN.
+
+    python -m ml.train --epochs 30 --max-minutes 70          # the real run
+    python -m ml.train --measure-batches 20                  # time a few training steps first
+
+Reads the preprocessed cache (built once from the data folder), trains with augmentation on
+the training side of the grouped split, keeps the best epoch (validation accuracy, then loss)
+as ml/weights/neuroscan_cnn.keras, logs every epoch to training_log.csv, and stops early when
+validation stops improving or the time budget is spent.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ml import config
+
+
+def configure_tensorflow(threads: int = config.CPU_THREADS) -> None:
+    """Fix thread counts before TensorFlow starts its pools (must run before any TF op)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
+def split_indices(paths: np.ndarray, validation_paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(N,) cache paths -> (training indices, validation indices)."""
+    is_validation = np.isin(paths, np.array(validation_paths))
+    return np.flatnonzero(~is_validation), np.flatnonzero(is_validation)
+
+
+def make_datasets(images: np.ndarray, labels: np.ndarray, train_index: np.ndarray, validation_index: np.ndarray, batch_size: int, seed: int):
+    """uint8 (N, S, S) images -> (augmented training tf.data, plain validation tf.data) of (B, S, S, 1) float."""
+    import tensorflow as tf
+
+    from ml.augment import augment_batch, random_jpeg
+
+    training = (
+        tf.data.Dataset.from_tensor_slices((images[train_index], labels[train_index]))
+        .shuffle(len(train_index), seed=seed, reshuffle_each_iteration=True)
+        .map(lambda image, label: (random_jpeg(image), label), num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size, drop_remainder=True)
+        .map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    validation = (
+        tf.data.Dataset.from_tensor_slices((images[validation_index][..., np.newaxis].astype(np.float32) / 255.0, labels[validation_index]))
+        .batch(64)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return training, validation
+
+
+def save_inference_model(model, image_size: int, path: Path) -> None:
+    """Write the weights into a fresh, uncompiled model (no optimizer state: a smaller file), atomically."""
+    from ml.model import build_model
+
+    clean = build_model(image_size)
+    clean.set_weights(model.get_weights())
+    temporary = path.with_name(path.name + ".tmp.keras")
+    clean.save(temporary)
+    os.replace(temporary, path)
+
+
+def make_best_checkpoint_callback(image_size: int, weights_file: Path, patience: int, deadline: float):
+    """Keeps the best epoch (higher val accuracy, ties -> lower val loss); stops on patience or deadline."""
+    import keras
+
+    class BestCheckpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.best_score = None
+            self.epochs_without_improvement = 0
+            self.epoch_started = 0.0
+            self.best_epoch = None
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch_started = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            score = (round(float(logs["val_accuracy"]), 5), -float(logs["val_loss"]))
+            seconds = time.monotonic() - self.epoch_started
+            improved = self.best_score is None or score > self.best_score
+            if improved:
+                self.best_score = score
+                self.best_epoch = epoch + 1
+                self.epochs_without_improvement = 0
+                save_inference_model(self.model, image_size, weights_file)
+            else:
+                self.epochs_without_improvement += 1
+            print(
+                f"epoch {epoch + 1}: {seconds:.0f} s, loss {logs['loss']:.4f}, acc {logs['accuracy']:.4f}, "
+                f"val_loss {logs['val_loss']:.4f}, val_acc {logs['val_accuracy']:.4f}"
+                + (" -> saved" if improved else f" (no improvement for {self.epochs_without_improvement})"),
+                flush=True,
+            )
+            if self.epochs_without_improvement >= patience:
+                print(f"early stop: no improvement for {patience} epochs", flush=True)
+                self.model.stop_training = True
+            elif time.time() + seconds > deadline:
+                print("time budget spent: stopping before the next epoch would overrun it", flush=True)
+                self.model.stop_training = True
+
+    return BestCheckpoint()
+
+
+def compile_model(model, steps_per_epoch: int, epochs: int, learning_rate: float) -> None:
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=learning_rate * 0.1,
+        decay_steps=max(1, steps_per_epoch * epochs),
+        warmup_target=learning_rate,
+        warmup_steps=steps_per_epoch,
+        alpha=0.02,
+    )
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+
+def measure_training_speed(model, training, batches: int, batch_size: int) -> None:
+    """Time `batches` training steps after two warm-up steps; print ms per image and epoch estimate."""
+    iterator = iter(training)
+    for _ in range(2):
+        model.train_on_batch(*next(iterator))
+    started = time.monotonic()
+    for _ in range(batches):
+        model.train_on_batch(*next(iterator))
+    per_image = (time.monotonic() - started) / (batches * batch_size)
+    print(f"measured: {per_image * 1000:.1f} ms per training image", flush=True)
+
+
+def train(
+    data_dir: Path,
+    output_dir: Path,
+    split_file: Path,
+    cache_path: Path,
+    image_size: int = config.IMAGE_SIZE,
+    epochs: int = 30,
+    batch_size: int = config.BATCH_SIZE,
+    learning_rate: float = 2e-3,
+    patience: int = 8,
+    max_minutes: float = 70.0,
+    measure_batches: int = 0,
+    seed: int = config.SEED,
+) -> Path:
+    """Full training run; returns the path of the saved best model."""
+    import keras
+
+    from ml.data import load_cache, read_split, write_split
+    from ml.model import build_model
+
+    keras.utils.set_random_seed(seed)
+    images_dir = data_dir / "brain-mri" / "Training"
+    groups_file = data_dir / "brain-mri" / "duplicate_groups.tsv"
+    split = read_split(split_file) if split_file.exists() else write_split(groups_file, split_file)
+    cache = load_cache(images_dir, groups_file, image_size, cache_path)
+    train_index, validation_index = split_indices(cache["paths"], split["validation"])
+    print(f"data: {len(train_index)} training, {len(validation_index)} validation images at {image_size}px", flush=True)
+    training, validation = make_datasets(cache["images"], cache["labels"], train_index, validation_index, batch_size, seed)
+    steps_per_epoch = max(1, len(train_index) // batch_size)
+
+    model = build_model(image_size)
+    compile_model(model, steps_per_epoch, epochs, learning_rate)
+    print(f"model: {model.count_params():,} parameters", flush=True)
+    if measure_batches:
+        measure_training_speed(model, training, measure_batches, batch_size)
+        return output_dir
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    weights_file = output_dir / config.WEIGHTS_FILE_NAME
+    deadline = time.time() + max_minutes * 60
+    model.fit(
+        training,
+        validation_data=validation,
+        epochs=epochs,
+        verbose=2,
+        callbacks=[
+            keras.callbacks.CSVLogger(str(output_dir / config.TRAINING_LOG_NAME)),
+            make_best_checkpoint_callback(image_size, weights_file, patience, deadline),
+        ],
+    )
+    return weights_file
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, default=config.data_dir(), help="the shared data folder holding brain-mri/")
+    parser.add_argument("--output-dir", type=Path, default=config.WEIGHTS_DIR)
+    parser.add_argument("--split-file", type=Path, default=config.SPLIT_FILE, help="read if present, else written")
+    parser.add_argument("--cache", type=Path, default=None, help="preprocessed .npz cache (default ml/.cache/training_<size>.npz)")
+    parser.add_argument("--image-size", type=int, default=config.IMAGE_SIZE)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=config.BATCH_SIZE)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--patience", type=int, default=8)
+    parser.add_argument("--max-minutes", type=float, default=70.0, help="wall-clock budget for fitting")
+    parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
+    arguments = parser.parse_args(argv)
+    configure_tensorflow()
+    from ml.data import default_cache_file
+
+    result = train(
+        data_dir=arguments.data_dir,
+        output_dir=arguments.output_dir,
+        split_file=arguments.split_file,
+        cache_path=arguments.cache or default_cache_file(arguments.image_size),
+        image_size=arguments.image_size,
+        epochs=arguments.epochs,
+        batch_size=arguments.batch_size,
+        learning_rate=arguments.learning_rate,
+        patience=arguments.patience,
+        max_minutes=arguments.max_minutes,
+        measure_batches=arguments.measure_batches,
+    )
+    print(f"done: {result}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
