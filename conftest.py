@@ -41,6 +41,17 @@ def need_data(path: Path) -> None:
     pytest.skip(f"{path} is missing")
 
 
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
 def chromium_path() -> str:
     path = shutil.which("chromium") or "/usr/bin/chromium"
     need_service("Chromium (/usr/bin/chromium)", Path(path).exists())
@@ -89,3 +100,32 @@ def worker_process(transactional_db):
 
     with WorkerProcess() as worker:
         yield worker
+
+
+@pytest.fixture
+def browser_page(live_server, monkeypatch):
+    """A Playwright page in headless Debian Chromium, for tests that use live_server."""
+    from django.db import connections
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # test makes are still plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        yield context.new_page()
+        context.close()
+        browser.close()
+        # The test's own ORM calls ran while Playwright's event loop was active,
+        # in a context whose connections pytest-django never closes.
+        connections.close_all()
+
+
+def screenshot(page, name: str) -> Path:
+    """Save a full-page screenshot under the git-ignored test-artifacts folder."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

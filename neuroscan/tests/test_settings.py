@@ -15,7 +15,8 @@ PRODUCTION_ENV = {
 
 
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in ("NEUROSCAN_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG")}
+    inherited = ("NEUROSCAN_ENV", "SECRET_KEY", "ALLOWED_HOSTS", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    clean = {k: v for k, v in os.environ.items() if k not in inherited}
     return subprocess.run(
         [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
