@@ -7,6 +7,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("register/", views.register, name="register"),
+    path("security/", views.security, name="security"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),

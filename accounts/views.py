@@ -3,9 +3,11 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.core.paginator import Paginator
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import RegistrationForm
+from accounts.models import AuditEvent
 from accounts.services import user_register
 
 
@@ -26,3 +28,13 @@ def register(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Welcome, {user.username}. Your account is ready.")
         return redirect("home")
     return render(request, "accounts/register.html", {"form": form})
+
+
+@require_GET
+def security(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's own account events: log-ins, failed attempts, downloads."""
+    events = AuditEvent.objects.filter(actor=request.user) | AuditEvent.objects.filter(
+        actor=None, actor_username=request.user.get_username()
+    )
+    page = Paginator(events.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/security.html", {"page": page})
