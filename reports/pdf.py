@@ -1,0 +1,288 @@
+"""The PDF report of one finished scan: a pure function, data in, bytes out.
+
+`build_report_pdf` knows nothing of requests, models or storage; `reports.views`
+gathers a `ReportInput` through the scans selectors and streams the bytes.
+"""
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import cv2
+import numpy as np
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+PORTAL_NAME = "NeuroScan"
+PAGE_SIZES = {"A4": A4, "Letter": LETTER}
+CLASS_WORDS = {
+    "glioma": "Glioma",
+    "meningioma": "Meningioma",
+    "notumor": "No tumour",
+    "pituitary": "Pituitary tumour",
+}
+NOT_A_DIAGNOSIS = (
+    "Not a diagnosis. This result comes from a machine-learning model trained on public research "
+    "images. It is an aid for trained readers, may be wrong, and must be checked by a qualified "
+    "clinician before any decision about a patient."
+)
+
+
+@dataclass(frozen=True)
+class ReviewSummary:
+    decision: str  # "confirmed" or "overridden"
+    final_label: str
+    reviewer: str
+    note: str
+    reviewed_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    report_id: str
+    generated_at: datetime  # timezone-aware
+    patient_ref: str  # as typed by the user; never DICOM attributes
+    uploaded_at: datetime
+    original_filename: str
+    image_width: int
+    image_height: int
+    image_format: str
+    label: str
+    probabilities: dict[str, float]
+    confidence: float
+    abstained: bool
+    abstain_reason: str | None
+    model_version: str
+    image_png: bytes  # the displayable original
+    overlay_png: bytes  # the Grad-CAM overlay at the same size
+    model_card: dict = field(default_factory=dict)
+    reviews: list[ReviewSummary] = field(default_factory=list)  # oldest first; the last one stands
+
+
+def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
+    """Lay out the report on A4 or Letter and return the PDF bytes."""
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {sorted(PAGE_SIZES)}, not {page_size!r}")
+    if report.generated_at.tzinfo is None:
+        raise ValueError("generated_at must be timezone-aware")
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE_SIZES[page_size],
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"{PORTAL_NAME} report {report.report_id}",
+        author=PORTAL_NAME,
+        subject="AI-assisted brain MRI reading (not a diagnosis)",
+        creator=PORTAL_NAME,
+    )
+    styles = _styles()
+    story = [
+        *_header(report, styles),
+        *_scan_details(report, styles),
+        *_ai_result(report, styles, document.width),
+        *_images(report, styles, document.width),
+        *_review(report, styles),
+        *_model_summary(report, styles),
+        Spacer(1, 4 * mm),
+        Paragraph(NOT_A_DIAGNOSIS, styles["notice"]),
+    ]
+    document.build(story, onFirstPage=_footer(report), onLaterPages=_footer(report))
+    return buffer.getvalue()
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, spaceAfter=2 * mm, alignment=0),
+        "h2": ParagraphStyle("h2", parent=base["Heading2"], fontSize=12.5, spaceBefore=4 * mm, spaceAfter=2 * mm),
+        "body": ParagraphStyle("body", parent=base["BodyText"], fontSize=9.5, leading=12.5),
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10, textColor=colors.grey),
+        "banner": ParagraphStyle(
+            "banner", parent=base["BodyText"], fontSize=10.5, leading=14, textColor=colors.HexColor("#7a4100"),
+            backColor=colors.HexColor("#fff3cd"), borderColor=colors.HexColor("#e0a800"), borderWidth=0.8,
+            borderPadding=6, spaceBefore=2 * mm, spaceAfter=4 * mm,
+        ),  # fmt: skip
+        "notice": ParagraphStyle(
+            "notice", parent=base["BodyText"], fontSize=9, leading=12, borderColor=colors.HexColor("#adb5bd"),
+            borderWidth=0.6, borderPadding=6, backColor=colors.HexColor("#f8f9fa"),
+        ),  # fmt: skip
+    }
+
+
+def _key_value_table(rows: list[tuple[str, str]], styles) -> Table:
+    table = Table([[Paragraph(f"<b>{k}</b>", styles["body"]), Paragraph(v, styles["body"])] for k, v in rows],
+                  colWidths=[42 * mm, None], hAlign="LEFT")  # fmt: skip
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
+    return table
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _header(report: ReportInput, styles) -> list:
+    return [
+        Paragraph(f"{PORTAL_NAME} — brain MRI AI report", styles["title"]),
+        Paragraph(f"Report {report.report_id} · generated {_when(report.generated_at)}", styles["small"]),
+    ]
+
+
+def _scan_details(report: ReportInput, styles) -> list:
+    rows = [
+        ("Patient reference", _escape(report.patient_ref) or "— (none given)"),
+        ("Uploaded", _when(report.uploaded_at)),
+        ("Original file", _escape(report.original_filename)),
+        ("Image", f"{report.image_width} × {report.image_height} px, {_escape(report.image_format)}"),
+    ]
+    return [Paragraph("Scan", styles["h2"]), _key_value_table(rows, styles)]
+
+
+def _ai_result(report: ReportInput, styles, width: float) -> list:
+    label = CLASS_WORDS.get(report.label, report.label)
+    parts = [Paragraph("AI result", styles["h2"])]
+    if report.abstained:
+        reason = _escape(report.abstain_reason or "The model was not sure enough.")
+        parts.append(Paragraph(f"<b>NEEDS REVIEW.</b> The model abstained: {reason}", styles["banner"]))
+    parts.append(_key_value_table([
+        ("Most likely class", f"<b>{label}</b>"),
+        ("Calibrated confidence", f"{report.confidence:.1%}"),
+        ("Model version", _escape(report.model_version)),
+    ], styles))  # fmt: skip
+    ordered = sorted(report.probabilities.items(), key=lambda item: -item[1])
+    table = Table(
+        [["Class", "Probability"]] + [[CLASS_WORDS.get(name, name), f"{p:.1%}"] for name, p in ordered],
+        colWidths=[45 * mm, 25 * mm],
+        hAlign="LEFT",
+    )
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, colors.black),
+        ("ALIGN", (1, 0), (1, -1), "RIGHT"),
+        ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, colors.HexColor("#f1f3f5")]),
+    ]))  # fmt: skip
+    chart = _probability_chart(report.probabilities, width - 75 * mm)
+    row = Table([[table, chart]], colWidths=[75 * mm, width - 75 * mm], hAlign="LEFT")
+    row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    parts += [Spacer(1, 2 * mm), row]
+    return parts
+
+
+def _probability_chart(probabilities: dict[str, float], width: float) -> Drawing:
+    # The chart draws its first category at the bottom: least likely first puts the answer on top.
+    names = sorted(probabilities, key=lambda name: probabilities[name])
+    drawing = Drawing(width, 32 * mm)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 28 * mm, 3 * mm
+    chart.width, chart.height = width - 34 * mm, 26 * mm
+    chart.data = [[100 * probabilities[name] for name in names]]
+    chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
+    chart.valueAxis.labelTextFormat = "%d%%"
+    chart.valueAxis.labels.fontSize = 7
+    chart.categoryAxis.categoryNames = [CLASS_WORDS.get(name, name) for name in names]
+    chart.categoryAxis.labels.fontSize = 7.5
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.bars[0].fillColor = colors.HexColor("#0d6efd")
+    chart.bars[0].strokeColor = None
+    chart.barSpacing = 2
+    drawing.add(chart)
+    return drawing
+
+
+def _fit_image(png: bytes, max_width: float, max_height: float) -> Image:
+    image = Image(io.BytesIO(png))
+    scale = min(max_width / image.imageWidth, max_height / image.imageHeight)
+    image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
+    return image
+
+
+def _colour_scale(width: float) -> Drawing:
+    """The Grad-CAM colour scale: the same JET map the overlay uses, cold to hot."""
+    ramp = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(1, 256), cv2.COLORMAP_JET)[0]  # (256, 3) BGR
+    drawing = Drawing(width, 11 * mm)
+    steps = 64
+    bar_width = (width - 30 * mm) / steps
+    for step in range(steps):
+        blue, green, red = ramp[int(step * 255 / (steps - 1))] / 255.0
+        drawing.add(Rect(15 * mm + step * bar_width, 5 * mm, bar_width + 0.3, 4 * mm,
+                         fillColor=colors.Color(red, green, blue), strokeColor=None))  # fmt: skip
+    drawing.add(String(15 * mm, 1 * mm, "low influence", fontSize=7, textAnchor="start"))
+    drawing.add(String(width - 15 * mm, 1 * mm, "high influence", fontSize=7, textAnchor="end"))
+    return drawing
+
+
+def _images(report: ReportInput, styles, width: float) -> list:
+    cell = (width - 6 * mm) / 2
+    original = _fit_image(report.image_png, cell, 62 * mm)
+    overlay = _fit_image(report.overlay_png, cell, 62 * mm)
+    grid = Table(
+        [[original, overlay], [Paragraph("Original slice", styles["small"]), Paragraph("Grad-CAM: regions that drove the answer", styles["small"])]],
+        colWidths=[cell + 3 * mm, cell + 3 * mm],
+    )  # fmt: skip
+    grid.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return [KeepTogether([Paragraph("Images", styles["h2"]), grid, _colour_scale(width)])]
+
+
+def _review(report: ReportInput, styles) -> list:
+    parts = [Paragraph("Human review", styles["h2"])]
+    if not report.reviews:
+        return parts + [Paragraph("Not reviewed. The AI result above has not been checked by a person.", styles["body"])]
+    latest = report.reviews[-1]
+    parts.append(_key_value_table([
+        ("Final label", f"<b>{CLASS_WORDS.get(latest.final_label, latest.final_label)}</b>"),
+        ("Decision", "AI result confirmed" if latest.decision == "confirmed" else "AI result overridden"),
+        ("Reviewer", _escape(latest.reviewer)),
+        ("Reviewed", _when(latest.reviewed_at)),
+        ("Note", _escape(latest.note) or "—"),
+    ], styles))  # fmt: skip
+    if len(report.reviews) > 1:
+        parts.append(Paragraph(f"This review supersedes {len(report.reviews) - 1} earlier review(s).", styles["small"]))
+    return parts
+
+
+def _model_summary(report: ReportInput, styles) -> list:
+    card = report.model_card or {}
+    metrics = card.get("validation", {}) or card.get("metrics", {}) or {}
+    rows = [("Version", _escape(str(card.get("version", report.model_version))))]
+    accuracy = metrics.get("accuracy_4class") or metrics.get("overall_accuracy_4class")
+    if accuracy is not None:
+        rows.append(("Validation accuracy", f"{accuracy:.1%} (4 classes)"))
+    binary = metrics.get("binary") or {}
+    if "sensitivity" in binary and "specificity" in binary:
+        rows.append(("Tumour vs no tumour", f"sensitivity {binary['sensitivity']:.1%}, specificity {binary['specificity']:.1%}"))
+    limitations = card.get("limitations") or []
+    if limitations:
+        rows.append(("Limitations", "<br/>".join(f"• {_escape(str(item))}" for item in limitations)))
+    return [Paragraph("Model", styles["h2"]), _key_value_table(rows, styles)]
+
+
+def _footer(report: ReportInput):
+    def draw(canvas, document) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(document.leftMargin, 10 * mm, f"{PORTAL_NAME} report {report.report_id} — not a diagnosis")
+        canvas.drawRightString(document.pagesize[0] - document.rightMargin, 10 * mm, f"Page {document.page}")
+        canvas.restoreState()
+
+    return draw

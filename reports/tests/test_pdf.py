@@ -1,0 +1,118 @@
+import io
+import shutil
+import subprocess
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from conftest import SCREENSHOTS, need_service
+from reports.pdf import ReportInput, ReviewSummary, build_report_pdf
+
+GENERATED = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
+
+
+def _png(rgb: bool) -> bytes:
+    y, x = np.mgrid[0:200, 0:180]
+    grey = (127 + 120 * np.sin(x / 15.0) * np.cos(y / 20.0)).astype(np.uint8)
+    pixels = np.dstack([grey, 255 - grey, grey // 2]) if rgb else grey
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _report(**changes) -> ReportInput:
+    values = dict(
+        report_id="7f3c2a10-0000-4000-8000-000000000001",
+        generated_at=GENERATED,
+        patient_ref="WARD-7 bed 3",
+        uploaded_at=datetime(2026, 11, 24, 15, 0, tzinfo=UTC),
+        original_filename="slice <12>.png",
+        image_width=180,
+        image_height=200,
+        image_format="PNG",
+        label="meningioma",
+        probabilities={"glioma": 0.05, "meningioma": 0.86, "notumor": 0.03, "pituitary": 0.06},
+        confidence=0.86,
+        abstained=False,
+        abstain_reason=None,
+        model_version="neuroscan-cnn-1.0.0",
+        image_png=_png(rgb=False),
+        overlay_png=_png(rgb=True),
+        model_card={
+            "version": "neuroscan-cnn-1.0.0",
+            "limitations": ["2-D slices only", "Not validated clinically"],
+        },
+    )
+    return ReportInput(**{**values, **changes})
+
+
+def _text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _image_count(pdf: bytes) -> int:
+    return sum(len(page.images) for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def test_it_contains_the_scan_the_result_and_the_notice():
+    text = _text(build_report_pdf(_report()))
+    for expected in ("NeuroScan", "7f3c2a10-0000-4000-8000-000000000001", "2026-11-24 15:30 UTC", "WARD-7 bed 3",
+                     "slice <12>.png", "180 × 200 px, PNG", "Meningioma", "86.0%", "neuroscan-cnn-1.0.0",
+                     "Not reviewed", "Not validated clinically", "Not a diagnosis", "Page 1"):  # fmt: skip
+        assert expected in text, expected
+
+
+def test_it_embeds_the_original_and_the_overlay():
+    assert _image_count(build_report_pdf(_report())) == 2
+
+
+def test_it_sets_pdf_metadata():
+    metadata = PdfReader(io.BytesIO(build_report_pdf(_report()))).metadata
+    assert metadata.title == "NeuroScan report 7f3c2a10-0000-4000-8000-000000000001"
+    assert metadata.author == "NeuroScan"
+    assert "not a diagnosis" in metadata.subject
+
+
+@pytest.mark.parametrize("page_size", ["A4", "Letter"])
+def test_it_fits_on_two_pages_or_fewer(page_size):
+    reader = PdfReader(io.BytesIO(build_report_pdf(_report(), page_size=page_size)))
+    assert 1 <= len(reader.pages) <= 2
+    width = float(reader.pages[0].mediabox.width)
+    assert round(width) == (595 if page_size == "A4" else 612)
+
+
+def test_it_shows_the_abstention_banner_and_reason():
+    text = _text(build_report_pdf(_report(abstained=True, abstain_reason="Low confidence (0.52 < 0.80).")))
+    assert "NEEDS REVIEW" in text and "Low confidence (0.52 < 0.80)." in text
+
+
+def test_it_changes_after_a_review():
+    before = build_report_pdf(_report())
+    review = ReviewSummary("overridden", "glioma", "bob", "Enhancing rim; see prior.", GENERATED)
+    after = build_report_pdf(_report(reviews=[review]))
+    assert before != after
+    text = _text(after)
+    assert "Not reviewed" not in text
+    assert "Glioma" in text and "AI result overridden" in text and "bob" in text and "Enhancing rim" in text
+
+
+def test_it_refuses_unknown_page_sizes_and_naive_times():
+    with pytest.raises(ValueError):
+        build_report_pdf(_report(), page_size="A3")
+    with pytest.raises(ValueError):
+        build_report_pdf(_report(generated_at=datetime(2026, 1, 1)))
+
+
+def test_page_one_renders_to_a_picture_that_is_not_blank(tmp_path):
+    need_service("pdftoppm (poppler-utils)", shutil.which("pdftoppm") is not None)
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(build_report_pdf(_report(abstained=True, abstain_reason="Low confidence.")))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    prefix = SCREENSHOTS / "report-page"
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)], check=True)
+    pixels = np.asarray(Image.open(f"{prefix}.png").convert("L"))
+    assert pixels.std() > 10  # text, images and chart, not an empty white page
+    assert (pixels < 128).mean() > 0.01
