@@ -2,20 +2,10 @@ from django.conf import settings
 from django.db import models
 
 from accounts.audit import USER_AGENT_MAX_LENGTH, AuditAction, AuditOutcome
+from neuroscan.append_only import AppendOnlyModel, AppendOnlyQuerySet
 
 
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or remove an audit event."""
-
-
-class AuditEventQuerySet(models.QuerySet):
-    # The trail is append-only: bulk edits and deletes are refused outright.
-    def update(self, **kwargs):
-        raise AppendOnlyError("Audit events cannot be changed.")
-
-    def delete(self):
-        raise AppendOnlyError("Audit events cannot be deleted.")
-
+class AuditEventQuerySet(AppendOnlyQuerySet):
     def expire_before(self, cutoff) -> int:
         """Remove events older than the retention period: the one sanctioned removal."""
         expired = self.filter(created_at__lt=cutoff)
@@ -23,7 +13,7 @@ class AuditEventQuerySet(models.QuerySet):
         return count
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     # SET_NULL keeps the event if an account is ever removed; actor_username keeps the name.
     actor = models.ForeignKey(
@@ -48,11 +38,3 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action} {self.outcome}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events cannot be changed.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events cannot be deleted.")

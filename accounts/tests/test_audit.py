@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.audit import AuditAction, AuditOutcome, audit_record
-from accounts.models import AppendOnlyError, AuditEvent
+from accounts.models import AuditEvent
+from neuroscan.append_only import AppendOnlyError
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
