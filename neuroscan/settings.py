@@ -223,3 +223,40 @@ if PRODUCTION:
     if env_bool("SECURE_PROXY_SSL_HEADER", False):
         # Only behind a proxy that sets X-Forwarded-Proto itself.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Scans (scans/ app: upload limits, quota, the sweep) ----------------------------------------
+# Largest accepted upload, per file.
+SCANS_MAX_UPLOAD_BYTES = env_int("SCANS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1)
+# The portal's own decompression-bomb cap (Pillow's larger MAX_IMAGE_PIXELS stays on as well).
+SCANS_MAX_PIXELS = env_int("SCANS_MAX_PIXELS", 25_000_000, minimum=1)
+SCANS_UPLOADS_PER_HOUR = env_int("SCANS_UPLOADS_PER_HOUR", 100, minimum=1)
+# A scan queued (message sent) or processing for longer than this is sent again by the sweep.
+SCANS_STUCK_AFTER_SECONDS = env_int("SCANS_STUCK_AFTER_SECONDS", 300, minimum=1)
+SCANS_SWEEP_INTERVAL_SECONDS = env_int("SCANS_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+SCANS_SWEEP_BATCH = env_int("SCANS_SWEEP_BATCH", 500, minimum=1)
+# A scan whose worker died this many times mid-run is failed rather than sent again.
+SCANS_MAX_ATTEMPTS = env_int("SCANS_MAX_ATTEMPTS", 3, minimum=1)
+SCANS_TASK_MAX_RETRIES = env_int("SCANS_TASK_MAX_RETRIES", 5, minimum=0)
+SCANS_TASK_RETRY_BACKOFF_SECONDS = env_int("SCANS_TASK_RETRY_BACKOFF_SECONDS", 5, minimum=1)
+if SCANS_STUCK_AFTER_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A run still within its time limit is alive: sending it again would only duplicate work.
+    raise ImproperlyConfigured("SCANS_STUCK_AFTER_SECONDS must be longer than CELERY_TASK_TIME_LIMIT.")
+
+# The sweep runs in Celery beat: `celery worker --beat` in the embedded Procfile; on the real
+# stack exactly one `celery -A neuroscan beat` process (or one worker started with --beat).
+CELERY_BEAT_SCHEDULE = {
+    "scans-sweep": {"task": "scans.sweep", "schedule": float(SCANS_SWEEP_INTERVAL_SECONDS)},
+}
+# An upload must not hang on a dead broker: publishing is tried once (retry=False in
+# scans.services.scan_publish) with short connect timeouts; the sweep sends it later.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 3, minimum=1)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        # Redis hands an unacknowledged message (worker killed) to another worker after this;
+        # it must exceed the task time limit. The sweep usually gets there first.
+        "visibility_timeout": env_int("CELERY_REDIS_VISIBILITY_TIMEOUT", 600, minimum=1),
+    }
+    if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
+        raise ImproperlyConfigured("CELERY_REDIS_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")

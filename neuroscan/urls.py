@@ -6,5 +6,6 @@ from neuroscan import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("scans/", include("scans.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,96 @@
+"""A Scan is one uploaded 2-D slice; a Prediction is one model version's answer for it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PROCESSING = "processing", "Processing"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class ScanFormat(models.TextChoices):
+    JPEG = "jpeg", "JPEG"
+    PNG = "png", "PNG"
+    BMP = "bmp", "BMP"
+    TIFF = "tiff", "TIFF"
+    DICOM = "dicom", "DICOM"
+
+
+class Scan(models.Model):
+    # The public id in every URL: not guessable, not a count of the portal's scans.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="scans")
+    # What the user called the file: shown to them, never used as a path.
+    original_name = models.CharField(max_length=255)
+    # Stored under server-generated names in private storage (see scans.storage).
+    file = models.FileField(max_length=255)  # as uploaded; DICOM after de-identification
+    display = models.FileField(max_length=255)  # 8-bit PNG the browser shows and the model reads
+    thumbnail = models.FileField(max_length=255)
+    sha256 = models.CharField(max_length=64)  # of the stored file
+    size_bytes = models.PositiveBigIntegerField()
+    format = models.CharField(max_length=8, choices=ScanFormat.choices)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    deidentified = models.BooleanField(default=False)  # DICOM attributes removed before storage
+    patient_reference = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+
+    status = models.CharField(max_length=16, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveIntegerField(default=0)  # how many times a worker started it
+
+    created_at = models.DateTimeField(auto_now_add=True)  # uploaded, i.e. queued
+    # Last successful hand-over to the broker; NULL while no message is known to be on its way.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)  # done or failed
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # History: one user's scans, newest first, optionally by status.
+            models.Index(fields=["owner", "-created_at"], name="scan_owner_created"),
+            models.Index(fields=["owner", "status", "-created_at"], name="scan_owner_status"),
+            # The sweep: unfinished scans, oldest first.
+            models.Index(fields=["status", "created_at"], name="scan_status_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scan {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (ScanStatus.DONE, ScanStatus.FAILED)
+
+
+class Prediction(models.Model):
+    scan = models.ForeignKey(Scan, on_delete=models.CASCADE, related_name="predictions")
+    model_version = models.CharField(max_length=64)
+    label = models.CharField(max_length=32)
+    probabilities = models.JSONField()  # calibrated, {class name: probability}
+    confidence = models.FloatField()
+    abstained = models.BooleanField(default=False)
+    abstain_reason = models.CharField(max_length=500, blank=True)
+    heatmap = models.FileField(max_length=255)  # Grad-CAM overlay, PNG
+    timings_ms = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # A second run of the same model on the same scan must not add a second answer.
+            models.UniqueConstraint(fields=["scan", "model_version"], name="prediction_one_per_scan_and_model"),
+        ]
+        indexes = [
+            models.Index(fields=["scan", "-created_at"], name="prediction_scan_created"),
+            models.Index(fields=["label"], name="prediction_label"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Prediction {self.label} for scan {self.scan_id} ({self.model_version})"

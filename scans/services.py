@@ -1,0 +1,357 @@
+"""Scan writes: ingest an upload, publish its task, analyse it, fail it, retry it, sweep the stuck ones.
+
+Every write runs in one transaction and is safe to repeat; side effects (the Celery message)
+are sent on commit. Logs name scans by id only: never file names, patient references,
+DICOM attributes or pixels.
+"""
+
+import hashlib
+import logging
+import os
+import unicodedata
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.audit import AuditAction, audit_record
+
+from scans.errors import AnalysisFailed, ScanRejected
+from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, read_display_png
+from scans.models import Prediction, Scan, ScanStatus
+
+logger = logging.getLogger(__name__)
+
+_EXTENSIONS = {"jpeg": "jpg", "png": "png", "bmp": "bmp", "tiff": "tif", "dicom": "dcm"}
+
+
+# --- Ingest -------------------------------------------------------------------------------
+
+
+def scan_ingest(
+    *,
+    owner: AbstractBaseUser,
+    uploaded_file: UploadedFile,
+    patient_reference: str = "",
+    note: str = "",
+    request: HttpRequest | None = None,
+) -> Scan:
+    """Validate, decode, de-identify and store one upload as a queued Scan; its task is sent on commit.
+
+    Raises ScanRejected (message for the user) with nothing stored: no row, no file, no task.
+    """
+    size = uploaded_file.size or 0
+    if size == 0:
+        raise ScanRejected("The file is empty.")
+    limit = settings.SCANS_MAX_UPLOAD_BYTES
+    if size > limit:
+        raise ScanRejected(
+            f"The file is {_megabytes(size)}; the limit is {_megabytes(limit)} per file.", code="too_large"
+        )
+    _check_quota(owner)  # early, so a user over quota does not make the server decode anything
+    data = _read_upload(uploaded_file, limit)
+    decoded = decode_upload(data, max_pixels=settings.SCANS_MAX_PIXELS)
+    return _scan_store(
+        owner=owner,
+        decoded=decoded,
+        original_name=clean_file_name(uploaded_file.name or ""),
+        patient_reference=patient_reference.strip(),
+        note=note.strip(),
+        request=request,
+    )
+
+
+def _read_upload(uploaded_file: UploadedFile, limit: int) -> bytes:
+    uploaded_file.seek(0)
+    data = uploaded_file.read(limit + 1)  # the declared size can lie; never read more than the limit
+    if len(data) > limit:
+        raise ScanRejected(f"The file is larger than the limit of {_megabytes(limit)} per file.", code="too_large")
+    return data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def clean_file_name(name: str) -> str:
+    """The user's file name for display only: base name, no control characters, at most 255 characters."""
+    base = os.path.basename(name.replace("\\", "/"))
+    printable = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    return (printable or "unnamed")[:255]
+
+
+def _check_quota(owner: AbstractBaseUser) -> None:
+    per_hour = settings.SCANS_UPLOADS_PER_HOUR
+    since = timezone.now() - timedelta(hours=1)
+    if Scan.objects.filter(owner=owner, created_at__gte=since).count() >= per_hour:
+        raise ScanRejected(
+            f"Too many uploads: at most {per_hour} files per hour. Please try again later.", code="quota"
+        )
+
+
+def _scan_store(
+    *,
+    owner: AbstractBaseUser,
+    decoded: DecodedImage,
+    original_name: str,
+    patient_reference: str,
+    note: str,
+    request: HttpRequest | None,
+) -> Scan:
+    storage = default_storage
+    scan_id = uuid.uuid4()
+    folder = f"scans/{scan_id.hex[:2]}/{scan_id}"  # server-generated names only
+    written: list[str] = []
+
+    def save(name: str, content: bytes) -> str:
+        stored = storage.save(f"{folder}/{name}", ContentFile(content))
+        written.append(stored)
+        return stored
+
+    try:
+        with transaction.atomic():
+            # One upload at a time per user, so that parallel requests cannot overrun the quota.
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            _check_quota(owner)
+            scan = Scan(
+                id=scan_id,
+                owner=owner,
+                original_name=original_name,
+                sha256=hashlib.sha256(decoded.stored_bytes).hexdigest(),
+                size_bytes=len(decoded.stored_bytes),
+                format=decoded.format,
+                width=decoded.width,
+                height=decoded.height,
+                deidentified=decoded.deidentified,
+                patient_reference=patient_reference,
+                note=note,
+                status=ScanStatus.QUEUED,
+            )
+            scan.file.name = save(f"original.{_EXTENSIONS[decoded.format]}", decoded.stored_bytes)
+            scan.display.name = save("display.png", encode_png(decoded.display))
+            scan.thumbnail.name = save("thumbnail.png", encode_thumbnail(decoded.display))
+            scan.full_clean()
+            scan.save(force_insert=True)
+            audit_record(action=AuditAction.UPLOAD, actor=owner, request=request, object_type="scan", object_id=scan.id)
+            transaction.on_commit(partial(scan_publish, scan_id=scan.id))
+    except BaseException:
+        # The row is rolled back; the files must not outlive it.
+        for name in written:
+            storage.delete(name)
+        raise
+    logger.info("Scan %s stored (%s, %dx%d), queued.", scan.id, scan.format, scan.width, scan.height)
+    return scan
+
+
+# --- Publishing and the sweep ---------------------------------------------------------------
+
+
+def scan_publish(*, scan_id: uuid.UUID | str) -> bool:
+    """Send the analysis task for one scan (its id only). False, and the scan stays queued, if the broker is down.
+
+    retry=False and the broker's short connect timeouts (settings) bound the time a request can
+    spend here; the periodic sweep sends the message again later.
+    """
+    from scans.tasks import analyse_scan
+
+    try:
+        analyse_scan.apply_async(args=[str(scan_id)], retry=False, ignore_result=True)
+    except Exception as error:  # kombu.exceptions.OperationalError, socket and file errors of the transports
+        logger.warning("Scan %s stays queued: the broker did not take its task (%s).", scan_id, type(error).__name__)
+        return False
+    Scan.objects.filter(pk=scan_id, status__in=(ScanStatus.QUEUED, ScanStatus.PROCESSING)).update(
+        enqueued_at=timezone.now()
+    )
+    return True
+
+
+def scans_sweep(*, now=None) -> dict[str, int]:
+    """Re-send the tasks of scans that no worker is known to be handling; fail those that keep dying.
+
+    Picks scans queued whose message was never sent (broker down at upload) or was sent more than
+    SCANS_STUCK_AFTER_SECONDS ago, and scans processing for longer than that (their worker died).
+    A scan whose worker died SCANS_MAX_ATTEMPTS times is failed instead of being sent again.
+    """
+    now = now or timezone.now()
+    deadline = now - timedelta(seconds=settings.SCANS_STUCK_AFTER_SECONDS)
+    stuck = Scan.objects.filter(
+        Q(status=ScanStatus.QUEUED, enqueued_at__isnull=True)
+        | Q(status=ScanStatus.QUEUED, enqueued_at__lt=deadline)
+        | Q(status=ScanStatus.PROCESSING, processing_started_at__lt=deadline)
+    ).order_by("created_at")
+    counts = {"sent": 0, "unsent": 0, "failed": 0}
+    for scan_id, status, attempts in stuck.values_list("id", "status", "attempts")[: settings.SCANS_SWEEP_BATCH]:
+        if status == ScanStatus.PROCESSING and attempts >= settings.SCANS_MAX_ATTEMPTS:
+            scan_fail(
+                scan_id=scan_id,
+                reason=f"The analysis was interrupted {attempts} times before it could finish. Use Retry to try again.",
+            )
+            counts["failed"] += 1
+        elif scan_publish(scan_id=scan_id):
+            counts["sent"] += 1
+        else:
+            counts["unsent"] += 1
+            break  # the broker is down: the next sweep tries again
+    if any(counts.values()):
+        logger.info("Sweep: %(sent)d scans sent again, %(unsent)d not sent, %(failed)d failed.", counts)
+    return counts
+
+
+# --- Analysis (the worker's side) -------------------------------------------------------------
+
+
+def _default_classifier():
+    from ml.inference import get_classifier  # loaded once per worker process, on first use
+
+    return get_classifier()
+
+
+def scan_analyse(*, scan_id: uuid.UUID | str, classifier_factory: Callable | None = None) -> str:
+    """Run the model on one scan and store its Prediction; idempotent. Returns what happened.
+
+    Deterministic problems (damaged stored image, image the model refuses) end in `failed` with a
+    reason. Transient ones (database, storage) propagate, so that the task retries them.
+    """
+    scan = _scan_start(scan_id=scan_id)
+    if scan is None:
+        return "skipped"
+    classifier = (classifier_factory or _default_classifier)()
+    version = getattr(classifier, "model_version", None)
+    if version and Prediction.objects.filter(scan_id=scan.id, model_version=version).exists():
+        _scan_mark_done(scan_id=scan.id)  # a previous run stored it, then died before saying so
+        return "done"
+    try:
+        pixels = _read_display(scan)
+        try:
+            result, explanation = classifier.analyse(pixels)
+        except ValueError as error:  # ml's documented error for input it cannot use
+            raise AnalysisFailed(f"The model could not read this image: {error}") from None
+        except (MemoryError, RecursionError, ArithmeticError, TypeError, IndexError, KeyError, AssertionError) as error:
+            logger.error("Scan %s: the model raised %s.", scan.id, type(error).__name__)
+            raise AnalysisFailed("The analysis stopped on an internal error. Use Retry to try again.") from None
+    except AnalysisFailed as failure:
+        scan_fail(scan_id=scan.id, reason=failure.reason)
+        return "failed"
+    _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay))
+    return "done"
+
+
+def _read_display(scan: Scan):
+    try:
+        with default_storage.open(scan.display.name, "rb") as stored:
+            data = stored.read()
+    except FileNotFoundError:
+        raise AnalysisFailed("The stored image is missing, so it cannot be analysed. Please upload it again.") from None
+    try:
+        return read_display_png(data)
+    except ValueError:
+        raise AnalysisFailed("The stored image is damaged and cannot be analysed. Please upload it again.") from None
+
+
+@transaction.atomic
+def _scan_start(*, scan_id) -> Scan | None:
+    """queued/processing -> processing (a worker died mid-run: start again). None when there is nothing to do."""
+    scan = Scan.objects.select_for_update().filter(pk=scan_id).first()
+    if scan is None:
+        logger.warning("Scan %s no longer exists; nothing to analyse.", scan_id)
+        return None
+    if scan.status in (ScanStatus.DONE, ScanStatus.FAILED):
+        return None  # a duplicate message: the first one finished the job
+    scan.status = ScanStatus.PROCESSING
+    scan.processing_started_at = timezone.now()
+    scan.attempts += 1
+    scan.full_clean()
+    scan.save(update_fields=["status", "processing_started_at", "attempts", "updated_at"])
+    logger.info("Scan %s processing (attempt %d).", scan.id, scan.attempts)
+    return scan
+
+
+def _prediction_store(*, scan_id, result, overlay_png: bytes) -> None:
+    storage = default_storage
+    heatmap_name = storage.save(f"scans/{str(scan_id)[:2]}/{scan_id}/heatmap-{uuid.uuid4().hex[:12]}.png", ContentFile(overlay_png))
+    try:
+        with transaction.atomic():
+            scan = Scan.objects.select_for_update().get(pk=scan_id)
+            if Prediction.objects.filter(scan=scan, model_version=result.model_version).exists():
+                raise _AlreadyStored
+            prediction = Prediction(
+                scan=scan,
+                model_version=result.model_version,
+                label=result.label,
+                probabilities={name: float(value) for name, value in result.probabilities.items()},
+                confidence=float(result.confidence),
+                abstained=bool(result.abstained),
+                abstain_reason=(result.abstain_reason or "")[:500],
+                timings_ms={name: float(value) for name, value in result.timings_ms.items()},
+            )
+            prediction.heatmap.name = heatmap_name
+            prediction.full_clean(validate_constraints=False)  # the constraint is the database's job
+            prediction.save()
+            _finish(scan, ScanStatus.DONE)
+    except (_AlreadyStored, IntegrityError):
+        # Another run of the same scan and model won the race: its prediction stands, ours goes.
+        storage.delete(heatmap_name)
+        _scan_mark_done(scan_id=scan_id)
+    except BaseException:
+        storage.delete(heatmap_name)
+        raise
+    logger.info("Scan %s done.", scan_id)
+
+
+class _AlreadyStored(Exception):
+    pass
+
+
+def _finish(scan: Scan, status: str, reason: str = "") -> None:
+    scan.status = status
+    scan.failure_reason = reason
+    scan.finished_at = timezone.now()
+    scan.full_clean()
+    scan.save(update_fields=["status", "failure_reason", "finished_at", "updated_at"])
+
+
+@transaction.atomic
+def _scan_mark_done(*, scan_id) -> None:
+    scan = Scan.objects.select_for_update().filter(pk=scan_id).first()
+    if scan is not None and scan.status != ScanStatus.DONE and scan.predictions.exists():
+        _finish(scan, ScanStatus.DONE)
+
+
+@transaction.atomic
+def scan_fail(*, scan_id, reason: str) -> None:
+    """Mark a scan failed with a reason a person can read; a finished scan is left as it is."""
+    scan = Scan.objects.select_for_update().filter(pk=scan_id).first()
+    if scan is None or scan.is_finished:
+        return
+    _finish(scan, ScanStatus.FAILED, reason[:500])
+    logger.info("Scan %s failed.", scan_id)
+
+
+@transaction.atomic
+def scan_retry(*, scan: Scan) -> bool:
+    """Queue a failed scan again (its task is sent on commit). False, changing nothing, unless it had failed."""
+    locked = Scan.objects.select_for_update().get(pk=scan.pk)
+    if locked.status != ScanStatus.FAILED:
+        return False
+    locked.status = ScanStatus.QUEUED
+    locked.failure_reason = ""
+    locked.finished_at = None
+    locked.enqueued_at = None
+    locked.processing_started_at = None
+    locked.attempts = 0
+    locked.full_clean()
+    locked.save()
+    transaction.on_commit(partial(scan_publish, scan_id=locked.id))
+    logger.info("Scan %s queued again by its owner.", locked.id)
+    return True

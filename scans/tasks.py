@@ -1,0 +1,44 @@
+"""Celery tasks: thin wrappers over scans.services. They take ids, never objects or pixels."""
+
+import logging
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import DatabaseError
+
+from scans import services
+
+logger = logging.getLogger(__name__)
+
+# Worth another try: the database or the storage hiccuped. A damaged file is not in this
+# list: scan_analyse turns that into `failed` itself.
+TRANSIENT_ERRORS = (DatabaseError, OSError)
+
+
+@shared_task(name="scans.analyse", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def analyse_scan(self, scan_id: str) -> str:
+    """Analyse one scan. Idempotent; acknowledged late, so a worker killed mid-run means it runs again."""
+    try:
+        return services.scan_analyse(scan_id=scan_id)
+    except SoftTimeLimitExceeded:
+        services.scan_fail(scan_id=scan_id, reason="The analysis took too long and was stopped. Use Retry to try again.")
+        return "failed"
+    except TRANSIENT_ERRORS as error:
+        retries = self.request.retries
+        if retries >= settings.SCANS_TASK_MAX_RETRIES:
+            logger.error("Scan %s: giving up after %d retries (%s).", scan_id, retries, type(error).__name__)
+            services.scan_fail(
+                scan_id=scan_id,
+                reason="A temporary problem with the database or file storage stopped the analysis. Use Retry to try again.",
+            )
+            return "failed"
+        countdown = min(2 ** retries * settings.SCANS_TASK_RETRY_BACKOFF_SECONDS, 300)
+        logger.warning("Scan %s: %s, retrying in %ds.", scan_id, type(error).__name__, countdown)
+        raise self.retry(exc=error, countdown=countdown, max_retries=settings.SCANS_TASK_MAX_RETRIES) from None
+
+
+@shared_task(name="scans.sweep", ignore_result=True)
+def sweep_scans() -> dict[str, int]:
+    """Periodic (Celery beat): re-send scans left queued or stuck in processing."""
+    return services.scans_sweep()

@@ -1,0 +1,95 @@
+"""The result page /scans/<uuid>/."""
+
+import uuid
+
+import pytest
+
+from scans.services import scan_fail
+from scans.tests.factories import FakeResult, make_done_scan, make_scan
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_owner_a_finished_result(client, alice):
+    scan = make_done_scan(alice, patient_reference="STUDY-7")
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert 'data-testid="result-label">Glioma<' in content
+    assert "glial" in content  # the plain-language explanation of the class
+    assert "70%" in content  # calibrated confidence
+    for name in ("Glioma", "Meningioma", "No tumour detected", "Pituitary tumour"):
+        assert name in content
+    assert f"/scans/{scan.id}/image/" in content and f"/scans/{scan.id}/heatmap/" in content
+    assert 'id="heatmap-opacity"' in content
+    assert "fake-1" in content and "total 12 ms" in content
+    assert "Not a diagnosis." in content
+    assert "STUDY-7" in content
+    assert "needs-review" not in content
+    assert 'id="live-status"' not in content
+
+
+def test_it_shows_an_unmistakable_banner_when_the_model_abstained(client, alice):
+    result = FakeResult(label="notumor", abstained=True, abstain_reason="The image does not look like a brain MRI slice.")
+    scan = make_done_scan(alice, result=result)
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert 'data-testid="needs-review"' in content and "Needs review" in content
+    assert "does not look like a brain MRI slice" in content
+
+
+def test_it_shows_a_live_status_while_the_scan_waits(client, alice):
+    scan = make_scan(alice)
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert 'id="live-status"' in content and f'data-status-url="/scans/{scan.id}/status/"' in content
+    assert "scans/detail.js" in content and "Elapsed" in content
+    assert 'http-equiv="refresh"' not in content  # polling, never a page-refresh loop
+
+
+def test_it_shows_the_reason_and_a_retry_button_when_the_analysis_failed(client, alice):
+    scan = make_scan(alice)
+    scan_fail(scan_id=scan.id, reason="The stored image is damaged.")
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert "The stored image is damaged." in content
+    assert f'action="/scans/{scan.id}/retry/"' in content
+
+
+def test_it_lets_a_reviewer_see_another_users_scan(client, alice, bob):
+    scan = make_done_scan(alice)
+    client.force_login(bob)
+    response = client.get(f"/scans/{scan.id}/")
+    assert response.status_code == 200 and "uploaded by alice" in response.content.decode()
+
+
+def test_charlie_gets_404(client, alice, charlie):
+    scan = make_done_scan(alice)
+    client.force_login(charlie)
+    assert client.get(f"/scans/{scan.id}/").status_code == 404
+    assert client.post(f"/scans/{scan.id}/").status_code == 404
+
+
+def test_it_gives_the_same_404_for_a_scan_that_does_not_exist(client, alice):
+    client.force_login(alice)
+    assert client.get(f"/scans/{uuid.uuid4()}/").status_code == 404
+
+
+def test_it_rejects_post_from_the_owner(client, alice):
+    scan = make_scan(alice)
+    client.force_login(alice)
+    assert client.post(f"/scans/{scan.id}/").status_code == 405
+
+
+def test_it_redirects_anonymous_users_to_login(client, alice):
+    scan = make_scan(alice)
+    response = client.get(f"/scans/{scan.id}/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_it_records_the_view_in_the_audit_trail(client, alice):
+    from accounts.models import AuditEvent
+
+    scan = make_scan(alice)
+    client.force_login(alice)
+    client.get(f"/scans/{scan.id}/")
+    assert AuditEvent.objects.filter(action="view_result", object_id=str(scan.id), actor=alice).exists()

@@ -1,0 +1,110 @@
+"""The history page /scans/: own scans only, newest first, filters, search, counts, pages."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from scans.models import Scan
+from scans.services import scan_fail
+from scans.tests.factories import FakeResult, make_done_scan, make_scan
+
+pytestmark = pytest.mark.django_db
+
+
+def _rows(response) -> list[str]:
+    return [str(scan.id) for scan in response.context["page"]]
+
+
+def test_it_lists_only_the_users_own_scans_newest_first(client, alice, bob, charlie):
+    first = make_scan(alice, name="first.png")
+    second = make_scan(alice, name="second.png")
+    make_scan(charlie, name="charlies.png")
+    Scan.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(minutes=5))
+    client.force_login(alice)
+    response = client.get("/scans/")
+    assert _rows(response) == [str(second.id), str(first.id)]
+    content = response.content.decode()
+    assert "charlies.png" not in content
+    assert f"/scans/{first.id}/thumbnail/" in content
+
+
+def test_even_a_reviewer_sees_only_their_own_history(client, alice, bob):
+    make_scan(alice)
+    client.force_login(bob)
+    assert _rows(client.get("/scans/")) == []
+
+
+def test_it_filters_by_label_status_and_review(client, alice):
+    glioma = make_done_scan(alice)
+    unsure = make_done_scan(alice, result=FakeResult(label="pituitary", abstained=True, abstain_reason="Low confidence."))
+    queued = make_scan(alice)
+    failed = make_scan(alice)
+    scan_fail(scan_id=failed.id, reason="Damaged.")
+    client.force_login(alice)
+    assert _rows(client.get("/scans/?label=glioma")) == [str(glioma.id)]
+    assert _rows(client.get("/scans/?label=pituitary")) == [str(unsure.id)]
+    assert _rows(client.get("/scans/?status=queued")) == [str(queued.id)]
+    assert _rows(client.get("/scans/?status=failed")) == [str(failed.id)]
+    assert _rows(client.get("/scans/?abstained=yes")) == [str(unsure.id)]
+    assert _rows(client.get("/scans/?abstained=no")) == [str(glioma.id)]
+
+
+def test_it_filters_by_date_range_with_inclusive_ends(client, alice):
+    old = make_scan(alice)
+    new = make_scan(alice)
+    Scan.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=10))
+    today = timezone.localdate()
+    client.force_login(alice)
+    assert _rows(client.get(f"/scans/?date_from={today}")) == [str(new.id)]
+    assert _rows(client.get(f"/scans/?date_to={today - timedelta(days=1)}")) == [str(old.id)]
+    assert len(_rows(client.get(f"/scans/?date_from={today - timedelta(days=10)}&date_to={today}"))) == 2
+
+
+def test_it_searches_patient_reference_and_file_name(client, alice):
+    by_reference = make_scan(alice, patient_reference="STUDY-0042")
+    by_name = make_scan(alice, name="axial_t1_0042.png")
+    make_scan(alice, name="other.png")
+    client.force_login(alice)
+    assert set(_rows(client.get("/scans/?q=0042"))) == {str(by_reference.id), str(by_name.id)}
+    assert _rows(client.get("/scans/?q=study-0042")) == [str(by_reference.id)]
+
+
+def test_it_ignores_invalid_filters(client, alice):
+    make_scan(alice)
+    client.force_login(alice)
+    response = client.get("/scans/?label=unicorn&date_from=yesterday")
+    assert response.status_code == 200 and len(_rows(response)) == 1
+
+
+def test_it_counts_scans_per_label(client, alice, charlie):
+    make_done_scan(alice)
+    make_done_scan(alice)
+    make_done_scan(alice, result=FakeResult(label="notumor"))
+    make_done_scan(charlie)
+    client.force_login(alice)
+    counts = {label: count for label, _, count in client.get("/scans/").context["label_counts"]}
+    assert counts == {"glioma": 2, "meningioma": 0, "notumor": 1, "pituitary": 0}
+
+
+@pytest.mark.parametrize(("scans", "pages"), [(19, 1), (20, 1), (21, 2)])
+def test_it_pages_twenty_scans_at_a_time(client, alice, settings, scans, pages):
+    settings.SCANS_UPLOADS_PER_HOUR = 100
+    for _ in range(scans):
+        make_scan(alice)
+    client.force_login(alice)
+    response = client.get("/scans/?status=queued")
+    assert response.context["page"].paginator.num_pages == pages
+    if pages == 2:
+        assert "status=queued&amp;page=2" in response.content.decode()
+        assert len(_rows(client.get("/scans/?status=queued&page=2"))) == 1
+
+
+def test_it_rejects_post(client, alice):
+    client.force_login(alice)
+    assert client.post("/scans/").status_code == 405
+
+
+def test_it_redirects_anonymous_users_to_login(client):
+    response = client.get("/scans/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

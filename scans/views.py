@@ -1,0 +1,210 @@
+"""Scan pages, the status endpoint and the authorising image streams. Thin: services and selectors do the work."""
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.audit import AuditAction, audit_record
+from ml.config import CLASS_NAMES
+from scans import services
+from scans.errors import ScanRejected
+from scans.forms import HistoryFilterForm, UploadForm
+from scans.labels import LABEL_EXPLANATIONS, LABEL_NAMES, label_name
+from scans.models import Scan, ScanStatus
+from scans.selectors import (
+    scan_get_for_user,
+    scan_latest_prediction,
+    scans_history_for_user,
+    scans_label_counts_for_user,
+)
+
+HISTORY_PAGE_SIZE = 20
+_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
+
+
+def scan_view(*, methods: tuple[str, ...], for_owner_action: bool = False) -> Callable:
+    """Fetch the scan through the one selector BEFORE anything else, then check the method.
+
+    So a stranger gets the same 404 whatever the method, and no view can forget the owner check.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, scan_id, *args, **kwargs) -> HttpResponse:
+            scan = scan_get_for_user(scan_id=scan_id, user=request.user, for_owner_action=for_owner_action)
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, scan, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+# --- Upload -------------------------------------------------------------------------------
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _upload_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    context["max_megabytes"] = settings.SCANS_MAX_UPLOAD_BYTES // (1024 * 1024) or 1
+    return render(request, "scans/upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        return _upload_page(request, {"form": form})
+
+    files = request.FILES.getlist("files")
+    if not form.is_valid() or not files:
+        error = "Choose at least one file to upload." if not files else "Please correct the fields below."
+        if _wants_json(request):
+            return JsonResponse({"results": [], "error": error, "fields": form.errors}, status=400)
+        return _upload_page(request, {"form": form, "form_error": error}, status=400)
+
+    results = []
+    for uploaded in files:
+        try:
+            scan = services.scan_ingest(
+                owner=request.user,
+                uploaded_file=uploaded,
+                patient_reference=form.cleaned_data["patient_reference"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ScanRejected as rejection:
+            results.append({"name": services.clean_file_name(uploaded.name or ""), "ok": False, "error": rejection.message, "code": rejection.code})
+        else:
+            results.append({
+                "name": scan.original_name, "ok": True, "scan_id": str(scan.id),
+                "url": reverse("scans:detail", args=[scan.id]), "status_url": reverse("scans:status", args=[scan.id]),
+            })  # fmt: skip
+
+    accepted = [result for result in results if result["ok"]]
+    if _wants_json(request):
+        status = 201 if accepted else _REJECTION_STATUS.get(results[0]["code"], 400)
+        return JsonResponse({"results": results}, status=status)
+    if len(accepted) == len(results):
+        if len(accepted) == 1:
+            return redirect(accepted[0]["url"])
+        messages.success(request, f"{len(accepted)} scans uploaded and queued for analysis.")
+        return redirect("scans:history")
+    # A mixed or refused batch: the accepted files are kept, each refusal is shown beside its file.
+    status = 200 if accepted else _REJECTION_STATUS.get(results[0]["code"], 400)
+    return _upload_page(request, {"form": UploadForm(), "results": results}, status=status)
+
+
+# --- History ----------------------------------------------------------------------------
+
+
+@require_GET
+def history(request: HttpRequest) -> HttpResponse:
+    filter_form = HistoryFilterForm(request.GET or None)
+    scans = scans_history_for_user(user=request.user, filters=filter_form.to_filters())
+    page = Paginator(scans, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    for scan in page:
+        scan.latest_label_name = label_name(scan.latest_label)
+    counts = scans_label_counts_for_user(user=request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "scans/history.html", {
+        "filter_form": filter_form,
+        "page": page,
+        "label_counts": [(label, LABEL_NAMES[label], counts.get(label, 0)) for label in CLASS_NAMES],
+        "query_string": query.urlencode(),
+        "filtered": bool(filter_form.is_bound and any(filter_form.data.get(k) for k in filter_form.fields)),
+    })  # fmt: skip
+
+
+# --- One scan -----------------------------------------------------------------------------
+
+
+def _status_payload(scan: Scan) -> dict:
+    end = scan.finished_at or timezone.now()
+    return {
+        "id": str(scan.id),
+        "status": scan.status,
+        "status_display": scan.get_status_display(),
+        "finished": scan.is_finished,
+        "failure_reason": scan.failure_reason,
+        "elapsed_seconds": round((end - scan.created_at).total_seconds(), 1),
+        "result_url": reverse("scans:detail", args=[scan.id]),
+    }
+
+
+@scan_view(methods=("GET",))
+def detail(request: HttpRequest, scan: Scan) -> HttpResponse:
+    prediction = scan_latest_prediction(scan=scan) if scan.status == ScanStatus.DONE else None
+    audit_record(action=AuditAction.VIEW_RESULT, actor=request.user, request=request, object_type="scan", object_id=scan.id)
+    context = {"scan": scan, "prediction": prediction, "status": _status_payload(scan),
+               "is_owner": scan.owner_id == request.user.pk}  # fmt: skip
+    if prediction is not None:
+        context["label_name"] = label_name(prediction.label)
+        context["label_explanation"] = LABEL_EXPLANATIONS.get(prediction.label, "")
+        context["bars"] = [
+            {"label": label, "name": LABEL_NAMES[label], "percent": round(100 * prediction.probabilities.get(label, 0.0), 1),
+             "chosen": label == prediction.label}
+            for label in CLASS_NAMES
+        ]  # fmt: skip
+        context["timings"] = sorted(prediction.timings_ms.items())
+    return render(request, "scans/detail.html", context)
+
+
+@scan_view(methods=("GET",))
+def status(request: HttpRequest, scan: Scan) -> JsonResponse:
+    response = JsonResponse(_status_payload(scan))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _stream(name: str, *, download_name: str) -> FileResponse:
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("No such image.") from None
+    response = FileResponse(handle, content_type="image/png", filename=download_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@scan_view(methods=("GET",))
+def image(request: HttpRequest, scan: Scan) -> FileResponse:
+    audit_record(action=AuditAction.FETCH_IMAGE, actor=request.user, request=request, object_type="scan", object_id=scan.id)
+    return _stream(scan.display.name, download_name="scan.png")
+
+
+@scan_view(methods=("GET",))
+def thumbnail(request: HttpRequest, scan: Scan) -> FileResponse:
+    return _stream(scan.thumbnail.name, download_name="thumbnail.png")
+
+
+@scan_view(methods=("GET",))
+def heatmap(request: HttpRequest, scan: Scan) -> FileResponse:
+    prediction = scan_latest_prediction(scan=scan)
+    if prediction is None:
+        raise Http404("No heatmap yet.")
+    audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
+    return _stream(prediction.heatmap.name, download_name="heatmap.png")
+
+
+@scan_view(methods=("POST",), for_owner_action=True)
+def retry(request: HttpRequest, scan: Scan) -> HttpResponse:
+    if services.scan_retry(scan=scan):
+        messages.success(request, "The scan is queued for analysis again.")
+    else:
+        messages.info(request, "Only a failed scan can be retried.")
+    return redirect("scans:detail", scan_id=scan.id)
