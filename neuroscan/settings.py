@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "scans",
+    "reviews",
     "reports",
 ]
 
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.roles",
             ],
         },
     },

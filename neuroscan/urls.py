@@ -7,5 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("scans/", include("scans.urls")),
+    path("reviews/", include("reviews.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

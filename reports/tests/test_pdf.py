@@ -116,3 +116,14 @@ def test_page_one_renders_to_a_picture_that_is_not_blank(tmp_path):
     pixels = np.asarray(Image.open(f"{prefix}.png").convert("L"))
     assert pixels.std() > 10  # text, images and chart, not an empty white page
     assert (pixels < 128).mean() > 0.01
+
+
+def test_the_benchmark_prints_one_json_line():
+    import json
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "reports.bench", "--runs", "2"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["benchmark"] == "report_pdf" and figures["runs"] == 2
+    assert 0 < figures["min_ms"] <= figures["median_ms"] <= figures["p95_ms"]

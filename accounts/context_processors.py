@@ -1,0 +1,8 @@
+from django.http import HttpRequest
+
+from accounts.roles import is_reviewer
+
+
+def roles(request: HttpRequest) -> dict:
+    # Lazy: the group query runs only when a template asks.
+    return {"user_is_reviewer": lambda: is_reviewer(request.user)}

@@ -1,0 +1,65 @@
+"""Gather a finished scan's data into a ReportInput: the only place reports reads the database and storage."""
+
+import json
+from functools import lru_cache
+
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from ml import config as ml_config
+from reports.pdf import ReportInput, ReviewSummary
+from reviews.selectors import reviews_for_scan
+from scans.models import Scan, ScanStatus
+from scans.selectors import scan_latest_prediction
+
+
+class ReportNotReady(Exception):
+    """The scan has no finished analysis yet."""
+
+
+@lru_cache(maxsize=1)
+def model_card() -> dict:
+    """The committed model card (JSON), read without loading TensorFlow in the web process."""
+    path = ml_config.WEIGHTS_DIR / ml_config.MODEL_CARD_JSON_NAME
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _read(name: str) -> bytes:
+    with default_storage.open(name, "rb") as handle:
+        return handle.read()
+
+
+def report_input_for_scan(*, scan: Scan) -> ReportInput:
+    """Everything the PDF shows. `scan` was fetched through scans.selectors.scan_get_for_user."""
+    prediction = scan_latest_prediction(scan=scan) if scan.status == ScanStatus.DONE else None
+    if prediction is None:
+        raise ReportNotReady("The analysis of this scan has not finished yet; the report is ready when it is.")
+    return ReportInput(
+        report_id=str(scan.id),
+        generated_at=timezone.localtime(),
+        patient_ref=scan.patient_reference,
+        uploaded_at=timezone.localtime(scan.created_at),
+        original_filename=scan.original_name,
+        image_width=scan.width,
+        image_height=scan.height,
+        image_format=scan.get_format_display(),
+        label=prediction.label,
+        probabilities=prediction.probabilities,
+        confidence=prediction.confidence,
+        abstained=prediction.abstained,
+        abstain_reason=prediction.abstain_reason or None,
+        model_version=prediction.model_version,
+        image_png=_read(scan.display.name),
+        overlay_png=_read(prediction.heatmap.name),
+        model_card=model_card(),
+        reviews=[
+            ReviewSummary(
+                decision=review.decision,
+                final_label=review.final_label,
+                reviewer=review.reviewer.get_username(),
+                note=review.note,
+                reviewed_at=timezone.localtime(review.created_at),
+            )
+            for review in reviews_for_scan(scan=scan)
+        ],
+    )

@@ -1,0 +1,111 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AuditEvent
+from reviews.models import Review
+from scans.tests.factories import FakeResult, make_done_scan, make_scan
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(scan):
+    return reverse("reviews:submit", args=[scan.id])
+
+
+def test_a_reviewer_confirms_the_ai_label(client, alice, bob):
+    scan = make_done_scan(alice)
+    client.force_login(bob)
+    response = client.post(_url(scan), {"decision": "confirmed", "note": "Agree."})
+    assert response.status_code == 302
+    [review] = Review.objects.all()
+    assert (review.reviewer, review.decision, review.final_label, review.ai_label) == (bob, "confirmed", "glioma", "glioma")
+    assert review.model_version == "fake-1" and review.note == "Agree."
+    [event] = AuditEvent.objects.filter(action="review")
+    assert event.actor == bob and event.object_id == str(scan.id)
+
+
+def test_the_owner_overrides_their_own_result(client, alice):
+    scan = make_done_scan(alice)
+    client.force_login(alice)
+    client.post(_url(scan), {"decision": "overridden", "override_label": "meningioma", "note": "Dural tail."})
+    [review] = Review.objects.all()
+    assert (review.decision, review.final_label, review.ai_label) == ("overridden", "meningioma", "glioma")
+
+
+def test_an_override_must_name_another_class(client, alice):
+    scan = make_done_scan(alice)
+    client.force_login(alice)
+    for label in ("", "glioma", "banana"):
+        client.post(_url(scan), {"decision": "overridden", "override_label": label})
+    assert not Review.objects.exists()
+    assert not AuditEvent.objects.filter(action="review").exists()
+
+
+def test_a_later_review_supersedes_without_editing(client, alice, bob):
+    scan = make_done_scan(alice)
+    client.force_login(alice)
+    client.post(_url(scan), {"decision": "confirmed"})
+    client.force_login(bob)
+    client.post(_url(scan), {"decision": "overridden", "override_label": "pituitary", "note": "Sellar mass."})
+    first, second = Review.objects.order_by("created_at", "id")
+    assert (first.reviewer, first.final_label) == (alice, "glioma")
+    assert (second.reviewer, second.final_label) == (bob, "pituitary")
+    page = client.get(reverse("scans:detail", args=[scan.id])).content.decode()
+    assert "Sellar mass." in page
+
+
+def test_a_double_submission_stores_one_review(client, alice):
+    scan = make_done_scan(alice)
+    client.force_login(alice)
+    client.post(_url(scan), {"decision": "confirmed", "note": "ok"})
+    client.post(_url(scan), {"decision": "confirmed", "note": "ok"})
+    assert Review.objects.count() == 1
+
+
+def test_an_unfinished_scan_cannot_be_reviewed(client, alice):
+    scan = make_scan(alice)
+    client.force_login(alice)
+    client.post(_url(scan), {"decision": "confirmed"})
+    assert not Review.objects.exists()
+
+
+def test_charlie_gets_404_and_nothing_is_stored(client, alice, charlie):
+    scan = make_done_scan(alice)
+    client.force_login(charlie)
+    assert client.post(_url(scan), {"decision": "confirmed"}).status_code == 404
+    assert client.get(_url(scan)).status_code == 404
+    assert not Review.objects.exists()
+
+
+def test_it_rejects_get(client, alice):
+    scan = make_done_scan(alice)
+    client.force_login(alice)
+    assert client.get(_url(scan)).status_code == 405
+
+
+def test_it_requires_csrf(alice):
+    scan = make_done_scan(alice)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    assert browser.post(_url(scan), {"decision": "confirmed"}).status_code == 403
+    assert not Review.objects.exists()
+
+
+def test_reviews_cannot_be_changed(alice):
+    from neuroscan.append_only import AppendOnlyError
+    from reviews.services import review_create
+
+    review = review_create(scan=make_done_scan(alice), reviewer=alice, decision="confirmed")
+    review.note = "edited"
+    with pytest.raises(AppendOnlyError):
+        review.save()
+    with pytest.raises(AppendOnlyError):
+        Review.objects.all().delete()
+
+
+def test_an_abstained_result_can_be_reviewed(client, alice, bob):
+    scan = make_done_scan(alice, result=FakeResult(abstained=True, abstain_reason="Low confidence."))
+    client.force_login(bob)
+    client.post(_url(scan), {"decision": "overridden", "override_label": "notumor"})
+    assert Review.objects.get().final_label == "notumor"
