@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     REVIEW = "review", "Review"
     TOKEN_CREATED = "token_created", "API token created"
     ADMIN_CHANGE = "admin_change", "Admin change"
+    ACCESS_DENIED = "access_denied", "Access denied"
 
 
 class AuditOutcome(models.TextChoices):

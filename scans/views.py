@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.audit import AuditAction, audit_record
+from accounts.audit import AuditAction, AuditOutcome, audit_record
 from ml.config import CLASS_NAMES
 from scans import services
 from scans.errors import ScanRejected
@@ -40,7 +40,13 @@ def scan_view(*, methods: tuple[str, ...], for_owner_action: bool = False) -> Ca
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, scan_id, *args, **kwargs) -> HttpResponse:
-            scan = scan_get_for_user(scan_id=scan_id, user=request.user, for_owner_action=for_owner_action)
+            try:
+                scan = scan_get_for_user(scan_id=scan_id, user=request.user, for_owner_action=for_owner_action)
+            except Http404:
+                # Not theirs, or no such scan: the same 404 either way, but on the record.
+                audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
+                             object_type="scan", object_id=scan_id, outcome=AuditOutcome.DENIED)  # fmt: skip
+                raise
             if request.method not in methods:
                 return HttpResponseNotAllowed(methods)
             return view(request, scan, *args, **kwargs)

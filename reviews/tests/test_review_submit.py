@@ -109,3 +109,12 @@ def test_an_abstained_result_can_be_reviewed(client, alice, bob):
     client.force_login(bob)
     client.post(_url(scan), {"decision": "overridden", "override_label": "notumor"})
     assert Review.objects.get().final_label == "notumor"
+
+
+def test_charlies_attempt_is_on_record_as_denied(client, alice, charlie):
+    scan = make_done_scan(alice)
+    client.force_login(charlie)
+    client.get(reverse("scans:detail", args=[scan.id]))
+    [event] = AuditEvent.objects.filter(action="access_denied")
+    assert (event.actor, event.object_id, event.outcome) == (charlie, str(scan.id), "denied")
+    assert not AuditEvent.objects.filter(action="view_result").exists()
