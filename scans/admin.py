@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from neuroscan.admin import ReadOnlyAdmin
 from scans.models import Prediction, Scan
 
 
@@ -31,14 +32,7 @@ class ScanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Prediction)
-class PredictionAdmin(admin.ModelAdmin):
+class PredictionAdmin(ReadOnlyAdmin):
     list_display = ("scan", "model_version", "label", "confidence", "abstained", "created_at")
     list_filter = ("label", "abstained", "model_version")
     search_fields = ("scan__id",)
-    readonly_fields = [field.name for field in Prediction._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
