@@ -26,14 +26,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from scans.labels import label_name
+
 PORTAL_NAME = "NeuroScan"
 PAGE_SIZES = {"A4": A4, "Letter": LETTER}
-CLASS_WORDS = {
-    "glioma": "Glioma",
-    "meningioma": "Meningioma",
-    "notumor": "No tumour",
-    "pituitary": "Pituitary tumour",
-}
 NOT_A_DIAGNOSIS = (
     "Not a diagnosis. This result comes from a machine-learning model trained on public research "
     "images. It is an aid for trained readers, may be wrong, and must be checked by a qualified "
@@ -158,7 +154,7 @@ def _scan_details(report: ReportInput, styles) -> list:
 
 
 def _ai_result(report: ReportInput, styles, width: float) -> list:
-    label = CLASS_WORDS.get(report.label, report.label)
+    label = label_name(report.label)
     parts = [Paragraph("AI result", styles["h2"])]
     if report.abstained:
         reason = _escape(report.abstain_reason or "The model was not sure enough.")
@@ -170,7 +166,7 @@ def _ai_result(report: ReportInput, styles, width: float) -> list:
     ], styles))  # fmt: skip
     ordered = sorted(report.probabilities.items(), key=lambda item: -item[1])
     table = Table(
-        [["Class", "Probability"]] + [[CLASS_WORDS.get(name, name), f"{p:.1%}"] for name, p in ordered],
+        [["Class", "Probability"]] + [[label_name(name), f"{p:.1%}"] for name, p in ordered],
         colWidths=[45 * mm, 25 * mm],
         hAlign="LEFT",
     )
@@ -199,7 +195,7 @@ def _probability_chart(probabilities: dict[str, float], width: float) -> Drawing
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 25
     chart.valueAxis.labelTextFormat = "%d%%"
     chart.valueAxis.labels.fontSize = 7
-    chart.categoryAxis.categoryNames = [CLASS_WORDS.get(name, name) for name in names]
+    chart.categoryAxis.categoryNames = [label_name(name) for name in names]
     chart.categoryAxis.labels.fontSize = 7.5
     chart.categoryAxis.labels.boxAnchor = "e"
     chart.bars[0].fillColor = colors.HexColor("#0d6efd")
@@ -249,7 +245,7 @@ def _review(report: ReportInput, styles) -> list:
         return parts + [Paragraph("Not reviewed. The AI result above has not been checked by a person.", styles["body"])]
     latest = report.reviews[-1]
     parts.append(_key_value_table([
-        ("Final label", f"<b>{CLASS_WORDS.get(latest.final_label, latest.final_label)}</b>"),
+        ("Final label", f"<b>{label_name(latest.final_label)}</b>"),
         ("Decision", "AI result confirmed" if latest.decision == "confirmed" else "AI result overridden"),
         ("Reviewer", _escape(latest.reviewer)),
         ("Reviewed", _when(latest.reviewed_at)),
