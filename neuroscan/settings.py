@@ -256,6 +256,10 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         **CELERY_BROKER_TRANSPORT_OPTIONS,
         "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+        # A publish without its own retry policy (retry=False) tries to connect once, instead of
+        # retrying for CELERY_BROKER_CONNECTION_TIMEOUT. The worker's reconnect loop passes its
+        # own policy (broker_connection_max_retries) and is unaffected.
+        "max_retries": 0,
         # Redis hands an unacknowledged message (worker killed) to another worker after this;
         # it must exceed the task time limit. The sweep usually gets there first.
         "visibility_timeout": env_int("CELERY_REDIS_VISIBILITY_TIMEOUT", 600, minimum=1),

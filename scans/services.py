@@ -226,13 +226,13 @@ def scan_analyse(*, scan_id: uuid.UUID | str, classifier_factory: Callable | Non
     scan = _scan_start(scan_id=scan_id)
     if scan is None:
         return "skipped"
-    classifier = (classifier_factory or _default_classifier)()
-    version = getattr(classifier, "model_version", None)
-    if version and Prediction.objects.filter(scan_id=scan.id, model_version=version).exists():
-        _scan_mark_done(scan_id=scan.id)  # a previous run stored it, then died before saying so
-        return "done"
     try:
-        pixels = _read_display(scan)
+        pixels = _read_display(scan)  # before the model: a damaged file should not wait for TensorFlow
+        classifier = (classifier_factory or _default_classifier)()
+        version = getattr(classifier, "model_version", None)
+        if version and Prediction.objects.filter(scan_id=scan.id, model_version=version).exists():
+            _scan_mark_done(scan_id=scan.id)  # a previous run stored it, then died before saying so
+            return "done"
         try:
             result, explanation = classifier.analyse(pixels)
         except ValueError as error:  # ml's documented error for input it cannot use

@@ -1,0 +1,169 @@
+"""scan_analyse (the worker's service) and the task wrapper, without a broker: fakes stand in for the model."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import OperationalError
+
+from scans import services
+from scans.models import Prediction, Scan, ScanStatus
+from scans.tasks import analyse_scan
+from scans.tests.conftest import media_files
+from scans.tests.factories import FakeClassifier, FakeResult, make_scan
+
+pytestmark = pytest.mark.django_db
+
+
+def _analyse(scan, classifier):
+    return services.scan_analyse(scan_id=scan.id, classifier_factory=lambda: classifier)
+
+
+def test_it_stores_a_prediction_and_marks_the_scan_done(alice):
+    scan = make_scan(alice)
+    classifier = FakeClassifier()
+    assert _analyse(scan, classifier) == "done"
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.DONE and scan.attempts == 1
+    assert scan.processing_started_at <= scan.finished_at
+    prediction = scan.predictions.get()
+    assert (prediction.label, prediction.model_version, prediction.confidence) == ("glioma", "fake-1", 0.7)
+    assert prediction.probabilities["glioma"] == 0.7 and prediction.timings_ms == {"total": 12.0}
+    assert default_storage.open(prediction.heatmap.name).read().startswith(b"\x89PNG")
+
+
+def test_the_model_reads_the_stored_display_image(alice):
+    scan = make_scan(alice)
+    seen = []
+
+    class Spy(FakeClassifier):
+        def analyse(self, image):
+            seen.append(image)
+            return super().analyse(image)
+
+    _analyse(scan, Spy())
+    assert seen[0].shape == (80, 96) and str(seen[0].dtype) == "uint8"
+
+
+def test_a_second_run_changes_nothing(alice):
+    scan = make_scan(alice)
+    _analyse(scan, FakeClassifier())
+    before = (list(Prediction.objects.values()), Scan.objects.values().get(), media_files())
+    classifier = FakeClassifier()
+    assert _analyse(scan, classifier) == "skipped"
+    assert classifier.calls == 0
+    assert (list(Prediction.objects.values()), Scan.objects.values().get(), media_files()) == before
+
+
+def test_a_run_after_a_crash_between_prediction_and_done_only_marks_it_done(alice):
+    scan = make_scan(alice)
+    _analyse(scan, FakeClassifier())
+    Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.PROCESSING)  # died before saying "done"
+    classifier = FakeClassifier()
+    assert _analyse(scan, classifier) == "done"
+    assert classifier.calls == 0 and Prediction.objects.count() == 1
+    assert Scan.objects.get(pk=scan.pk).status == ScanStatus.DONE
+
+
+def test_a_lost_race_keeps_one_prediction_and_no_stray_heatmap(alice, monkeypatch):
+    scan = make_scan(alice)
+    _analyse(scan, FakeClassifier())
+    Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.PROCESSING)
+    files_before = media_files()
+    # The other run's prediction appears after this run checked for it.
+    monkeypatch.setattr(FakeClassifier, "model_version", None)
+    assert _analyse(scan, FakeClassifier()) == "done"
+    assert Prediction.objects.count() == 1 and media_files() == files_before
+
+
+def test_a_scan_that_runs_again_with_a_worker_killed_mid_run_counts_attempts(alice):
+    scan = make_scan(alice)
+    Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.PROCESSING, attempts=1)
+    _analyse(scan, FakeClassifier())
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.DONE and scan.attempts == 2
+
+
+def test_an_image_the_model_refuses_fails_with_its_reason(alice):
+    scan = make_scan(alice)
+    assert _analyse(scan, FakeClassifier(error=ValueError("the image is too small (10x10)."))) == "failed"
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.FAILED and "too small" in scan.failure_reason
+    assert scan.finished_at is not None and not Prediction.objects.exists()
+
+
+def test_a_damaged_stored_image_fails_without_retrying(alice, monkeypatch):
+    monkeypatch.setattr(services, "_default_classifier", FakeClassifier)
+    scan = make_scan(alice)
+    default_storage.delete(scan.display.name)
+    default_storage.save(scan.display.name, ContentFile(b"\x89PNG\r\n\x1a\n broken"))
+    analyse_scan.apply(args=[str(scan.id)])  # in-process, to see the wrapper's choice
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.FAILED and "damaged" in scan.failure_reason
+    assert scan.attempts == 1  # no retry loop
+
+
+def test_a_missing_stored_image_fails_with_a_reason(alice):
+    scan = make_scan(alice)
+    default_storage.delete(scan.display.name)
+    assert _analyse(scan, FakeClassifier()) == "failed"
+    assert "missing" in Scan.objects.get(pk=scan.pk).failure_reason
+
+
+def test_a_failed_scan_is_left_alone_by_a_late_duplicate(alice):
+    scan = make_scan(alice)
+    services.scan_fail(scan_id=scan.id, reason="Damaged.")
+    classifier = FakeClassifier()
+    assert _analyse(scan, classifier) == "skipped" and classifier.calls == 0
+
+
+def test_a_deleted_scan_is_skipped(alice):
+    import uuid
+
+    assert services.scan_analyse(scan_id=uuid.uuid4(), classifier_factory=FakeClassifier) == "skipped"
+
+
+def test_abstention_is_stored_with_its_reason(alice):
+    scan = make_scan(alice)
+    _analyse(scan, FakeClassifier(FakeResult(abstained=True, abstain_reason="Low confidence (0.41 < 0.60).")))
+    prediction = Prediction.objects.get()
+    assert prediction.abstained and prediction.abstain_reason == "Low confidence (0.41 < 0.60)."
+
+
+# --- The task wrapper: retries for transient errors, bounded -----------------------------------
+
+
+def test_the_task_retries_a_transient_database_error(alice, monkeypatch, settings):
+    scan = make_scan(alice)
+    calls = []
+
+    def flaky(*, scan_id):
+        calls.append(scan_id)
+        if len(calls) < 3:
+            raise OperationalError("connection reset")
+        return "done"
+
+    monkeypatch.setattr(services, "scan_analyse", flaky)
+    settings.SCANS_TASK_RETRY_BACKOFF_SECONDS = 1
+    result = analyse_scan.apply(args=[str(scan.id)])  # eager apply runs the retries in place
+    assert result.get() == "done" and len(calls) == 3
+
+
+def test_the_task_gives_up_after_the_retry_limit_and_fails_the_scan(alice, monkeypatch, settings):
+    scan = make_scan(alice)
+    calls = []
+
+    def broken(*, scan_id):
+        calls.append(scan_id)
+        raise OSError("storage unreachable")
+
+    monkeypatch.setattr(services, "scan_analyse", broken)
+    settings.SCANS_TASK_MAX_RETRIES = 2
+    analyse_scan.apply(args=[str(scan.id)])
+    assert len(calls) == 3  # the first try and two retries
+    scan.refresh_from_db()
+    assert scan.status == ScanStatus.FAILED and "temporary problem" in scan.failure_reason
+
+
+def test_the_task_is_acknowledged_late_and_takes_an_id_only():
+    assert analyse_scan.acks_late is True and analyse_scan.reject_on_worker_lost is True
+    assert analyse_scan.name == "scans.analyse"
