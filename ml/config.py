@@ -10,7 +10,11 @@ NO_TUMOUR_CLASS = "notumor"
 # --- Model input ---------------------------------------------------------------------------
 IMAGE_SIZE = 160  # the model sees one (IMAGE_SIZE, IMAGE_SIZE, 1) grey slice
 LAST_CONV_LAYER_NAME = "last_conv"  # Grad-CAM target: output of the last convolutional block
-FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features used for the OOD check
+FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features
+# Layers whose spatially averaged activations, concatenated, feed the OOD check. The mid-level
+# block describes local structure (tissue texture, edges, contrast patterns); on an intermediate
+# checkpoint it separated non-MRI pictures far better than the class-tuned last block.
+OOD_FEATURE_LAYERS = ("stage3_relu1", "stage3_relu2")
 MODEL_VERSION = "neuroscan-cnn-1.0.0"
 
 # --- Preprocessing -------------------------------------------------------------------------
@@ -66,5 +70,5 @@ MIN_INTENSITY_STD = 0.02  # on a 0..1 scale: near-constant images carry no anato
 # more than this fraction of its pixels are strongly saturated.
 SATURATED_PIXEL_FRACTION = 0.10
 SATURATION_LEVEL = 0.35  # HSV saturation counted as "strong"
-# Mahalanobis threshold = this percentile of distances of clean + augmented MRIs.
+# OOD threshold = this percentile of the combined Mahalanobis score of clean + augmented MRIs.
 OOD_PERCENTILE = 99.5

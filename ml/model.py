@@ -57,3 +57,11 @@ def build_model(image_size: int = config.IMAGE_SIZE, dropout: float = 0.3) -> ke
     x = layers.Dropout(dropout, name="dropout")(features)
     logits = layers.Dense(len(config.CLASS_NAMES), name="logits")(x)  # (B, 4)
     return keras.Model(inputs, logits, name="neuroscan_cnn")
+
+
+def inference_outputs_model(model: keras.Model) -> keras.Model:
+    """(B, S, S, 1) -> [last conv maps (B, h, w, C), logits (B, K), OOD features (B, D)]:
+    everything Grad-CAM and the OOD check need, in one pass. The OOD features are the spatial
+    means of the OOD_FEATURE_LAYERS activations, concatenated."""
+    pooled = ops.concatenate([ops.mean(model.get_layer(name).output, axis=(1, 2)) for name in config.OOD_FEATURE_LAYERS], axis=-1)
+    return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.output, pooled])

@@ -16,6 +16,15 @@ from ml import config
 
 # ITU-R BT.601 luma weights, the same conversion Pillow uses for "L".
 _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+# Percentiles are estimated on a strided sample of at most about this many pixels: exact
+# percentiles of a 1920x1920 image would cost more than the whole network.
+_PERCENTILE_SAMPLE_PIXELS = 40_000
+
+
+def sampled_percentiles(grey: np.ndarray, percentiles: list[float]) -> np.ndarray:
+    """(H, W) -> percentiles estimated on a regular pixel grid (exact for small images)."""
+    step = max(1, int(np.sqrt(grey.size / _PERCENTILE_SAMPLE_PIXELS)))
+    return np.percentile(grey[::step, ::step], percentiles)
 
 
 @dataclass(frozen=True)
@@ -72,7 +81,7 @@ def find_head_box(grey: np.ndarray) -> tuple[int, int, int, int]:
     """
     height, width = grey.shape
     floor = float(grey.min())
-    ceiling = float(np.percentile(grey, 99))
+    ceiling = float(sampled_percentiles(grey, [99])[0])
     if ceiling - floor <= 1e-6:
         return 0, 0, height, width
     bright = grey > floor + config.MARGIN_THRESHOLD_FRACTION * (ceiling - floor)  # (H, W) bool
@@ -91,7 +100,7 @@ def find_head_box(grey: np.ndarray) -> tuple[int, int, int, int]:
 
 def normalise_intensity(grey: np.ndarray) -> np.ndarray:
     """(H, W) float -> (H, W) float32 in [0, 1], scaled between the image's own percentiles."""
-    low, high = np.percentile(grey, [config.NORMALISE_LOW_PERCENTILE, config.NORMALISE_HIGH_PERCENTILE])
+    low, high = sampled_percentiles(grey, [config.NORMALISE_LOW_PERCENTILE, config.NORMALISE_HIGH_PERCENTILE])
     if high - low <= 1e-6:
         return np.zeros_like(grey, dtype=np.float32)
     return np.clip((grey - low) / (high - low), 0.0, 1.0).astype(np.float32)
@@ -99,7 +108,11 @@ def normalise_intensity(grey: np.ndarray) -> np.ndarray:
 
 def preprocess_with_geometry(image: np.ndarray, size: int = config.IMAGE_SIZE) -> tuple[np.ndarray, CropGeometry]:
     """Any slice -> ((size, size) float32 in [0, 1], the crop geometry used)."""
-    grey = to_grey(image)  # (H, W)
+    return preprocess_grey(to_grey(image), size)
+
+
+def preprocess_grey(grey: np.ndarray, size: int = config.IMAGE_SIZE) -> tuple[np.ndarray, CropGeometry]:
+    """(H, W) float32 grey from to_grey -> ((size, size) float32 in [0, 1], the crop geometry used)."""
     top, left, height, width = find_head_box(grey)
     head = normalise_intensity(grey[top : top + height, left : left + width])  # (h, w)
     side = max(height, width)
@@ -125,7 +138,7 @@ def preprocess_with_geometry(image: np.ndarray, size: int = config.IMAGE_SIZE) -
 
 def preprocess(image: np.ndarray, size: int = config.IMAGE_SIZE) -> np.ndarray:
     """Any slice -> (size, size) float32 in [0, 1]. See module docstring."""
-    return preprocess_with_geometry(image, size)[0]
+    return preprocess_grey(to_grey(image), size)[0]
 
 
 def map_to_original(square_map: np.ndarray, geometry: CropGeometry) -> np.ndarray:

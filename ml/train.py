@@ -21,11 +21,14 @@ from ml import config
 
 
 def configure_tensorflow(threads: int = config.CPU_THREADS) -> None:
-    """Fix thread counts before TensorFlow starts its pools (must run before any TF op)."""
+    """Fix thread counts before TensorFlow starts its pools; a no-op once TF already runs."""
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:
+        pass  # TensorFlow was initialised by the caller (a test, a notebook): keep its pools
 
 
 def split_indices(paths: np.ndarray, validation_paths: list[str]) -> tuple[np.ndarray, np.ndarray]:

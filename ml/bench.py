@@ -1,0 +1,88 @@
+"""Batch-1 latency on this machine after warm-up, printed as one JSON line.
+
+    python -m ml.bench [--repeats 200]
+
+Times Classifier.predict (preprocess + compiled forward pass + calibration + OOD check) and
+Classifier.analyse (the same plus Grad-CAM), on a 512x512 validation-like slice.
+"""
+
+import argparse
+import json
+import resource
+import time
+
+import numpy as np
+
+from ml import config
+
+
+def synthetic_slice(size: int = 512, seed: int = 0) -> np.ndarray:
+    """A uint8 (size, size) head-like picture (bright ellipse with texture on black) for timing."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    head = ((xx - 0.5) / 0.38) ** 2 + ((yy - 0.5) / 0.45) ** 2 < 1.0
+    picture = np.where(head, 90 + 40 * np.sin(xx * 40) * np.cos(yy * 30), 0) + rng.normal(0, 5, (size, size))
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def bench_image() -> np.ndarray:
+    """The first validation image when the data is present, else a synthetic slice."""
+    from ml.data import decode_image_file, read_split
+
+    try:
+        first = read_split()["validation"][0]
+        return decode_image_file(config.training_images_dir() / first)
+    except (OSError, ValueError, KeyError):
+        return synthetic_slice()
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    return {"p50": round(float(np.percentile(samples, 50)), 3), "p95": round(float(np.percentile(samples, 95)), 3)}
+
+
+def bench(repeats: int = 200, warm_up: int = 20) -> dict:
+    import tensorflow as tf
+
+    from ml.inference import Classifier
+
+    started = time.perf_counter()
+    classifier = Classifier.load()
+    load_ms = (time.perf_counter() - started) * 1000.0
+    image = bench_image()
+    timings: dict[str, list[float]] = {"predict": [], "predict_gradcam": []}
+    for name, call in (("predict", classifier.predict), ("predict_gradcam", classifier.analyse)):
+        for _ in range(warm_up):
+            call(image)
+        for _ in range(repeats):
+            started = time.perf_counter()
+            call(image)
+            timings[name].append((time.perf_counter() - started) * 1000.0)
+    # ru_maxrss is in kilobytes on Linux.
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return {
+        "model_version": classifier.model_version,
+        "image_shape": list(image.shape),
+        "repeats": repeats,
+        "predict_ms": percentiles(timings["predict"]),
+        "predict_gradcam_ms": percentiles(timings["predict_gradcam"]),
+        "model_load_ms": round(load_ms, 1),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "threads": {
+            "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+            "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=200)
+    arguments = parser.parse_args(argv)
+    from ml.train import configure_tensorflow
+
+    configure_tensorflow()
+    print(json.dumps(bench(arguments.repeats)))
+
+
+if __name__ == "__main__":
+    main()

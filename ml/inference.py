@@ -1,0 +1,232 @@
+"""The interface the portal calls: Classifier.load / predict / explain / analyse, get_classifier().
+
+    result, explanation = get_classifier().analyse(image)   # image: numpy array as decoded
+
+One preprocessing function (ml.preprocess), a compiled forward pass, temperature-scaled
+probabilities, abstention (input checks, Mahalanobis out-of-distribution distance, low
+confidence) and Grad-CAM from the real gradients at the last convolutional block.
+"""
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ml import config
+from ml.calibration import softmax
+from ml.ood import MahalanobisDetector, input_check_reason
+from ml.preprocess import CropGeometry, map_to_original, preprocess_grey, to_grey
+
+CLASS_NAMES = config.CLASS_NAMES
+OVERLAY_MAX_ALPHA = 0.6  # heat-map opacity where the heat is 1; cold regions show the scan itself
+LOW_CONFIDENCE_PREFIX = "Low confidence"  # abstentions not starting with this mean "not a brain MRI"
+
+
+@dataclass(frozen=True)
+class ClassificationResult:
+    label: str  # argmax class name
+    probabilities: dict[str, float]  # calibrated, sums to 1, keys = CLASS_NAMES
+    confidence: float  # calibrated max probability
+    abstained: bool
+    abstain_reason: str | None  # a sentence a person can read
+    model_version: str
+    timings_ms: dict[str, float]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    class_name: str
+    heatmap: np.ndarray  # float32 (H, W) of the ORIGINAL image, values in [0, 1]
+    overlay: np.ndarray  # uint8 (H, W, 3) RGB
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """One image after the single preprocessing pass, shared by predict and explain."""
+
+    original: np.ndarray
+    model_input: np.ndarray  # float32 (1, S, S, 1)
+    geometry: CropGeometry
+    input_problem: str | None
+    preprocess_ms: float
+
+
+def _milliseconds_since(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000.0, 3)
+
+
+def _display_image(image: np.ndarray) -> np.ndarray:
+    """Any input -> uint8 (H, W, 3) RGB for the overlay, grey stretched between its 0.5/99.5 percentiles."""
+    if image.ndim == 3 and image.shape[2] >= 3 and image.dtype == np.uint8:
+        return np.ascontiguousarray(image[:, :, :3])
+    grey = to_grey(image)
+    low, high = np.percentile(grey, [0.5, 99.5])
+    scaled = np.clip((grey - low) / max(high - low, 1e-6), 0.0, 1.0)
+    return np.repeat((scaled * 255).astype(np.uint8)[:, :, np.newaxis], 3, axis=2)
+
+
+def make_overlay(image: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
+    """Original image + (H, W) heat in [0, 1] -> uint8 (H, W, 3) RGB, JET colours alpha-blended by heat."""
+    base = _display_image(image).astype(np.float32)
+    colours = cv2.applyColorMap((heatmap * 255).astype(np.uint8), cv2.COLORMAP_JET)
+    colours = cv2.cvtColor(colours, cv2.COLOR_BGR2RGB).astype(np.float32)
+    alpha = (OVERLAY_MAX_ALPHA * heatmap)[:, :, np.newaxis]
+    return np.clip(base * (1.0 - alpha) + colours * alpha, 0, 255).astype(np.uint8)
+
+
+def normalise_cam(cam: np.ndarray) -> np.ndarray:
+    """(h, w) non-negative class activation -> float32 in [0, 1]; all zeros stays all zeros."""
+    peak = float(cam.max()) if cam.size else 0.0
+    if not np.isfinite(peak) or peak <= 1e-12:
+        return np.zeros_like(cam, dtype=np.float32)
+    return (cam / peak).astype(np.float32)
+
+
+class Classifier:
+    """A loaded model with its calibration and OOD statistics; build once per process."""
+
+    def __init__(self, model, temperature: float, abstain_threshold: float, detector: MahalanobisDetector, model_card: dict):
+        import tensorflow as tf
+
+        from ml.model import inference_outputs_model
+
+        self.model = model
+        self.temperature = float(temperature)
+        self.abstain_threshold = float(abstain_threshold)
+        self.detector = detector
+        self.model_card = model_card
+        self.model_version = model_card.get("version", config.MODEL_VERSION)
+        self.image_size = int(model.input_shape[1])
+        self._outputs_model = inference_outputs_model(model)
+        image_spec = tf.TensorSpec((None, self.image_size, self.image_size, 1), tf.float32)
+        single_image_spec = tf.TensorSpec((1, self.image_size, self.image_size, 1), tf.float32)
+
+        # Compiled once with a fixed signature: calling Keras eagerly costs more than the network.
+        @tf.function(input_signature=[image_spec])
+        def forward(images):
+            _, logits, features = self._outputs_model(images, training=False)
+            return logits, features  # (B, K), (B, D)
+
+        @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32)])
+        def forward_with_cam(images, class_index):
+            with tf.GradientTape() as tape:
+                conv_maps, logits, features = self._outputs_model(images, training=False)  # (1, h, w, C), (1, K), (1, D)
+                chosen = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
+                score = logits[0, chosen]
+            gradients = tape.gradient(score, conv_maps)  # (1, h, w, C)
+            channel_weights = tf.reduce_mean(gradients[0], axis=(0, 1))  # (C,)
+            cam = tf.nn.relu(tf.reduce_sum(conv_maps[0] * channel_weights, axis=-1))  # (h, w)
+            return logits, features, cam, chosen
+
+        self._forward = forward
+        self._forward_with_cam = forward_with_cam
+        # Trace both graphs now, so the first scan does not pay for it.
+        warm_up = np.zeros((1, self.image_size, self.image_size, 1), np.float32)
+        forward(warm_up)
+        forward_with_cam(warm_up, tf.constant(-1, tf.int32))
+
+    @classmethod
+    def load(cls, weights_dir: Path | None = None) -> "Classifier":
+        import keras
+
+        import ml.model  # noqa: F401  registers the custom standardisation layer for loading
+
+        weights_dir = Path(weights_dir) if weights_dir else config.WEIGHTS_DIR
+        model = keras.models.load_model(weights_dir / config.WEIGHTS_FILE_NAME, compile=False)
+        calibration = json.loads((weights_dir / config.CALIBRATION_FILE_NAME).read_text())
+        detector = MahalanobisDetector.load(weights_dir / config.OOD_FILE_NAME)
+        card_file = weights_dir / config.MODEL_CARD_JSON_NAME
+        model_card = json.loads(card_file.read_text()) if card_file.exists() else {"version": config.MODEL_VERSION}
+        return cls(model, calibration["temperature"], calibration["abstain_threshold"], detector, model_card)
+
+    # --- the three public calls -----------------------------------------------------------
+
+    def predict(self, image: np.ndarray) -> ClassificationResult:
+        prepared = self._prepare(image)
+        started = time.perf_counter()
+        logits, features = self._forward(prepared.model_input)
+        predict_ms = _milliseconds_since(started)
+        return self._result(prepared, logits.numpy()[0], features.numpy(), {"preprocess": prepared.preprocess_ms, "predict": predict_ms})
+
+    def explain(self, image: np.ndarray, class_name: str | None = None) -> Explanation:
+        prepared = self._prepare(image)
+        _, _, explanation, _ = self._predict_and_explain(prepared, class_name)
+        return explanation
+
+    def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation]:
+        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the predicted class."""
+        started = time.perf_counter()
+        prepared = self._prepare(image)
+        logits, features, explanation, timings = self._predict_and_explain(prepared, None)
+        timings = {"preprocess": prepared.preprocess_ms, **timings}
+        timings["total"] = _milliseconds_since(started)
+        return self._result(prepared, logits, features, timings), explanation
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _prepare(self, image: np.ndarray) -> _Prepared:
+        started = time.perf_counter()
+        grey = to_grey(image)  # (H, W); raises ValueError for bad input
+        square, geometry = preprocess_grey(grey, self.image_size)
+        problem = input_check_reason(image, grey)
+        return _Prepared(image, square[np.newaxis, :, :, np.newaxis], geometry, problem, _milliseconds_since(started))
+
+    def _predict_and_explain(self, prepared: _Prepared, class_name: str | None):
+        import tensorflow as tf
+
+        if class_name is not None and class_name not in CLASS_NAMES:
+            raise ValueError(f"Unknown class {class_name!r}; expected one of {CLASS_NAMES}.")
+        class_index = CLASS_NAMES.index(class_name) if class_name else -1
+        started = time.perf_counter()
+        logits, features, cam, chosen = self._forward_with_cam(prepared.model_input, tf.constant(class_index, tf.int32))
+        network_ms = _milliseconds_since(started)
+        started = time.perf_counter()
+        heatmap = np.clip(map_to_original(normalise_cam(cam.numpy()), prepared.geometry), 0.0, 1.0)  # (H, W)
+        explanation = Explanation(CLASS_NAMES[int(chosen)], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
+        timings = {"predict_and_gradients": network_ms, "gradcam": _milliseconds_since(started)}
+        return logits.numpy()[0], features.numpy(), explanation, timings
+
+    def _result(self, prepared: _Prepared, logits: np.ndarray, features: np.ndarray, timings: dict) -> ClassificationResult:
+        probabilities = softmax(logits[np.newaxis], self.temperature)[0]  # (K,)
+        best = int(np.argmax(probabilities))
+        confidence = float(probabilities[best])
+        reason = prepared.input_problem
+        if reason is None:
+            distance = float(self.detector.distances(features.astype(np.float64))[0])
+            if distance > self.detector.threshold:
+                reason = (
+                    "The image does not look like a brain MRI slice the model was trained on "
+                    f"(feature distance {distance:.1f} > {self.detector.threshold:.1f})."
+                )
+        if reason is None and confidence < self.abstain_threshold:
+            reason = f"{LOW_CONFIDENCE_PREFIX} ({confidence:.2f} < {self.abstain_threshold:.2f})."
+        return ClassificationResult(
+            label=CLASS_NAMES[best],
+            probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities)},
+            confidence=confidence,
+            abstained=reason is not None,
+            abstain_reason=reason,
+            model_version=self.model_version,
+            timings_ms=timings,
+        )
+
+
+_classifier: Classifier | None = None
+_classifier_lock = threading.Lock()
+
+
+def get_classifier() -> Classifier:
+    """The process-wide classifier, loaded on first use (thread-safe)."""
+    global _classifier
+    if _classifier is None:
+        with _classifier_lock:
+            if _classifier is None:
+                _classifier = Classifier.load()
+    return _classifier
