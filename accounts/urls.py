@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("register/", views.register, name="register"),
     path("security/", views.security, name="security"),
+    path("api-token/", views.api_token, name="api_token"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),

@@ -38,3 +38,24 @@ def security(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(events.order_by("-created_at", "-id"), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/security.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def api_token(request: HttpRequest) -> HttpResponse:
+    """Create, replace or revoke the user's REST API token. A new key is shown once, right after it is made."""
+    from rest_framework.authtoken.models import Token
+
+    from api.services import token_replace, token_revoke
+
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            new_key = token_replace(user=request.user, request=request).key
+            messages.success(request, "A new API token was created. Any earlier token no longer works.")
+        elif action == "revoke":
+            if token_revoke(user=request.user):
+                messages.success(request, "Your API token was revoked: scripts that use it are refused from now on.")
+            return redirect("accounts:api_token")
+    token = Token.objects.filter(user=request.user).first()
+    return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})

@@ -57,6 +57,11 @@ INSTALLED_APPS = [
     "scans",
     "reviews",
     "reports",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -266,3 +271,44 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     }
     if CELERY_TASK_TIME_LIMIT >= CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]:
         raise ImproperlyConfigured("CELERY_REDIS_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")
+
+# --- REST API (api/ app: Django REST framework + drf-spectacular) --------------------------------
+REST_FRAMEWORK = {
+    # Scripts send `Authorization: Token <key>`; the browser's session works too, with CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only: no browsable API, and every answer (errors included) is JSON.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "NeuroScan API",
+    "DESCRIPTION": (
+        "AI-assisted reading of brain MRI slices. Results are an aid for trained readers, "
+        "not a diagnosis. Authenticate with `Authorization: Token <key>`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from local static files (drf-spectacular-sidecar), never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ScanStatusEnum": "scans.models.ScanStatus.choices",
+        "LabelEnum": "ml.config.CLASS_NAMES",
+        "ReviewDecisionEnum": "reviews.models.ReviewDecision.choices",
+        "ReachabilityEnum": "api.health.REACHABILITY",
+        "WorkerReachabilityEnum": "api.health.WORKER_REACHABILITY",
+    },
+}

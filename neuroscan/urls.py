@@ -9,5 +9,6 @@ urlpatterns = [
     path("scans/", include("scans.urls")),
     path("reviews/", include("reviews.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,59 @@
+"""Reachability of the database, the broker and the workers, for GET /api/v1/health/. Names no hosts."""
+
+import logging
+
+from django.db import connection
+
+from neuroscan.celery import app as celery_app
+
+logger = logging.getLogger(__name__)
+
+OK, UNAVAILABLE, UNKNOWN = "ok", "unavailable", "unknown"
+REACHABILITY = (OK, UNAVAILABLE)
+WORKER_REACHABILITY = (OK, UNAVAILABLE, UNKNOWN)
+WORKER_PING_TIMEOUT_SECONDS = 1.0
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as error:  # any driver's error means the same thing here
+        logger.warning("Health: the database did not answer (%s).", type(error).__name__)
+        return UNAVAILABLE
+    return OK
+
+
+def _broadcast_capable() -> bool:
+    # kombu's filesystem transport has no fan-out exchange: control.ping() would wait out
+    # its timeout and hear nothing even with workers running, so it proves nothing there.
+    return celery_app.conf.broker_url.startswith(("redis://", "rediss://"))
+
+
+def broker_status() -> str:
+    try:
+        with celery_app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=celery_app.conf.broker_connection_timeout)
+    except Exception as error:  # kombu's OperationalError, socket and file errors of the transports
+        logger.warning("Health: the broker did not answer (%s).", type(error).__name__)
+        return UNAVAILABLE
+    return OK
+
+
+def worker_status() -> str:
+    """"ok" if at least one worker answered a ping; "unknown" where the broker cannot broadcast one."""
+    if not _broadcast_capable():
+        return UNKNOWN
+    try:
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS)
+    except Exception as error:
+        logger.warning("Health: the worker ping failed (%s).", type(error).__name__)
+        return UNAVAILABLE
+    return OK if replies else UNAVAILABLE
+
+
+def health_checks() -> dict[str, str]:
+    checks = {"database": database_status(), "broker": broker_status()}
+    checks["worker"] = worker_status() if checks["broker"] == OK else UNAVAILABLE
+    return checks

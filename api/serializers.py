@@ -1,0 +1,265 @@
+"""The API's shapes: request validation and response bodies. No business logic: that lives in services."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from api.health import REACHABILITY, WORKER_REACHABILITY
+from ml.config import CLASS_NAMES
+from reviews.models import ReviewDecision
+from scans.models import Prediction, Scan, ScanStatus
+
+PATIENT_REF_MAX_LENGTH = 64  # as scans.forms.UploadForm and Scan.patient_reference
+
+
+def absolute(request, name: str, scan: Scan) -> str:
+    return request.build_absolute_uri(reverse(name, args=[scan.id]))
+
+
+# --- Errors -----------------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.CharField(help_text="What went wrong, for a person to read.")
+    fields = serializers.DictField(required=False, help_text="Per-field messages, when the request's fields were invalid.")
+
+
+# --- Auth -------------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, trim_whitespace=False)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+
+
+# --- Upload -------------------------------------------------------------------------------------
+
+
+class UploadRequestSerializer(serializers.Serializer):
+    """For the schema and for `patient_ref`: the files themselves are read with request.FILES.getlist("file")."""
+
+    file = serializers.ListField(
+        child=serializers.FileField(), min_length=1,
+        help_text="One or more image files (JPEG, PNG, BMP, TIFF or DICOM), each in its own part named `file`.",
+    )  # fmt: skip
+    patient_ref = serializers.CharField(
+        required=False, allow_blank=True, max_length=PATIENT_REF_MAX_LENGTH,
+        help_text="Your own pseudonymous reference, e.g. a study code. Never a name or record number.",
+    )  # fmt: skip
+
+
+class UploadFieldsSerializer(serializers.Serializer):
+    patient_ref = serializers.CharField(required=False, allow_blank=True, max_length=PATIENT_REF_MAX_LENGTH)
+
+
+class CreatedScanSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ScanStatus.choices)
+    original_filename = serializers.CharField()
+    url = serializers.URLField(help_text="The scan's API URL: poll it until `status` is done or failed.")
+
+    def to_representation(self, scan: Scan) -> dict:
+        return {
+            "id": str(scan.id),
+            "status": scan.status,
+            "original_filename": scan.original_name,
+            "url": absolute(self.context["request"], "api:scan-detail", scan),
+        }
+
+
+class RefusedFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    error = serializers.CharField()
+
+
+class UploadRefusedSerializer(serializers.Serializer):
+    error = serializers.CharField()
+    files = RefusedFileSerializer(many=True, help_text="Each refused file and why.")
+    scans = CreatedScanSerializer(many=True, help_text="The files of the batch that were accepted and kept.")
+    fields = serializers.DictField(required=False, help_text="Per-field messages, when a field was invalid.")
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+class ScanFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ScanStatus.choices, required=False)
+    label = serializers.ChoiceField(choices=CLASS_NAMES, required=False, help_text="The latest AI label.")
+    abstained = serializers.BooleanField(required=False, help_text="The model declined to commit to a label.")
+    created_after = serializers.DateField(required=False, help_text="Uploaded on or after this day (YYYY-MM-DD).")
+    created_before = serializers.DateField(required=False, help_text="Uploaded on or before this day (YYYY-MM-DD).")
+    q = serializers.CharField(required=False, max_length=100, help_text="Part of the patient reference or file name.")
+
+
+class ScanSummarySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ScanStatus.choices)
+    created_at = serializers.DateTimeField()
+    original_filename = serializers.CharField()
+    patient_ref = serializers.CharField()
+    label = serializers.ChoiceField(choices=CLASS_NAMES, allow_null=True)
+    confidence = serializers.FloatField(allow_null=True)
+    abstained = serializers.BooleanField(allow_null=True)
+    url = serializers.URLField()
+
+    def to_representation(self, scan: Scan) -> dict:
+        # `scan` comes from scans_history_for_user, annotated with its latest prediction.
+        return {
+            "id": str(scan.id),
+            "status": scan.status,
+            "created_at": serializers.DateTimeField().to_representation(scan.created_at),
+            "original_filename": scan.original_name,
+            "patient_ref": scan.patient_reference,
+            "label": scan.latest_label,
+            "confidence": scan.latest_confidence,
+            "abstained": scan.latest_abstained,
+            "url": absolute(self.context["request"], "api:scan-detail", scan),
+        }
+
+
+# --- One scan ------------------------------------------------------------------------------------
+
+
+ProbabilitiesSerializer = type(
+    "ProbabilitiesSerializer",
+    (serializers.Serializer,),
+    {name: serializers.FloatField(min_value=0.0, max_value=1.0) for name in CLASS_NAMES},
+)
+
+
+class ResultSerializer(serializers.Serializer):
+    label = serializers.ChoiceField(choices=CLASS_NAMES)
+    probabilities = ProbabilitiesSerializer(help_text="Calibrated probability of each class.")
+    confidence = serializers.FloatField()
+    abstained = serializers.BooleanField(help_text="True when the model is not confident enough: a person must read it.")
+    abstain_reason = serializers.CharField(allow_null=True)
+    model_version = serializers.CharField()
+    timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="Time spent per stage, in ms.")
+
+    def to_representation(self, prediction: Prediction) -> dict:
+        return {
+            "label": prediction.label,
+            "probabilities": {name: float(prediction.probabilities.get(name, 0.0)) for name in CLASS_NAMES},
+            "confidence": prediction.confidence,
+            "abstained": prediction.abstained,
+            "abstain_reason": prediction.abstain_reason or None,
+            "model_version": prediction.model_version,
+            "timings_ms": {name: float(value) for name, value in prediction.timings_ms.items()},
+        }
+
+
+class ReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    ai_label = serializers.ChoiceField(choices=CLASS_NAMES)
+    final_label = serializers.ChoiceField(choices=CLASS_NAMES)
+    note = serializers.CharField(allow_blank=True)
+    model_version = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, review) -> dict:
+        return {
+            "id": review.pk,
+            "reviewer": review.reviewer.get_username(),
+            "decision": review.decision,
+            "ai_label": review.ai_label,
+            "final_label": review.final_label,
+            "note": review.note,
+            "model_version": review.model_version,
+            "created_at": serializers.DateTimeField().to_representation(review.created_at),
+        }
+
+
+class LinksSerializer(serializers.Serializer):
+    image = serializers.URLField()
+    heatmap = serializers.URLField(allow_null=True, help_text="Null until the analysis is done.")
+    report = serializers.URLField(allow_null=True, help_text="Null until the analysis is done.")
+
+
+class ScanDetailSerializer(serializers.Serializer):
+    """One scan for its owner or a reviewer. Context: request, prediction (or None), reviews."""
+
+    id = serializers.UUIDField()
+    status = serializers.ChoiceField(choices=ScanStatus.choices)
+    created_at = serializers.DateTimeField()
+    original_filename = serializers.CharField()
+    patient_ref = serializers.CharField()
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    failure_reason = serializers.CharField(allow_blank=True)
+    result = ResultSerializer(allow_null=True, help_text="Null until the analysis is done.")
+    reviews = ReviewSerializer(many=True, help_text="Oldest first; the last one is the standing verdict.")
+    links = LinksSerializer()
+
+    def to_representation(self, scan: Scan) -> dict:
+        request, prediction = self.context["request"], self.context["prediction"]
+        return {
+            "id": str(scan.id),
+            "status": scan.status,
+            "created_at": serializers.DateTimeField().to_representation(scan.created_at),
+            "original_filename": scan.original_name,
+            "patient_ref": scan.patient_reference,
+            "width": scan.width,
+            "height": scan.height,
+            "failure_reason": scan.failure_reason,
+            "result": ResultSerializer(prediction).data if prediction is not None else None,
+            "reviews": ReviewSerializer(self.context["reviews"], many=True).data,
+            "links": {
+                "image": absolute(request, "api:scan-image", scan),
+                "heatmap": absolute(request, "api:scan-heatmap", scan) if prediction is not None else None,
+                "report": absolute(request, "api:scan-report", scan) if prediction is not None else None,
+            },
+        }
+
+
+# --- Reviews ----------------------------------------------------------------------------------------
+
+
+class ReviewRequestSerializer(serializers.Serializer):
+    """Validates the request on its own; what depends on the scan (finished? the AI's label?) is the service's."""
+
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    override_label = serializers.ChoiceField(
+        choices=CLASS_NAMES, required=False, allow_blank=True,
+        help_text="Required when decision is `overridden`: the class that replaces the AI label.",
+    )  # fmt: skip
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    def validate(self, data: dict) -> dict:
+        if data["decision"] == ReviewDecision.OVERRIDDEN and not data.get("override_label"):
+            raise serializers.ValidationError({"override_label": ["Choose the class that replaces the AI label."]})
+        return data
+
+
+# The schema's view of the same body: one shape per decision, so that clients (and schemathesis)
+# know that an override names its class.
+class ConfirmReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.CONFIRMED.value])
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class OverrideReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.OVERRIDDEN.value])
+    override_label = serializers.ChoiceField(choices=CLASS_NAMES, help_text="The class that replaces the AI label.")
+    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+# --- Model and health -------------------------------------------------------------------------------
+
+
+class HealthChecksSerializer(serializers.Serializer):
+    database = serializers.ChoiceField(choices=REACHABILITY)
+    broker = serializers.ChoiceField(choices=REACHABILITY)
+    worker = serializers.ChoiceField(
+        choices=WORKER_REACHABILITY,
+        help_text="`unknown` where the broker cannot broadcast a ping (the embedded filesystem broker).",
+    )  # fmt: skip
+
+
+class HealthSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=REACHABILITY)
+    checks = HealthChecksSerializer()

@@ -1,0 +1,61 @@
+"""GET /api/v1/model/ (the model card) and GET /api/v1/health/ (no auth, no details)."""
+
+import pytest
+
+from api import health
+from api.tests.conftest import assert_json_error
+
+pytestmark = pytest.mark.django_db
+CARD = {"version": "neuroscan-cnn-1.0.0", "classes": ["glioma", "meningioma", "notumor", "pituitary"]}
+
+
+def test_it_serves_the_model_card(alice_api, monkeypatch):
+    monkeypatch.setattr("api.views.model_card", lambda: CARD)
+    response = alice_api.get("/api/v1/model/")
+    assert response.status_code == 200 and response.json() == CARD
+
+
+def test_it_says_when_no_model_card_is_installed(alice_api, monkeypatch):
+    monkeypatch.setattr("api.views.model_card", lambda: {})
+    assert_json_error(alice_api.get("/api/v1/model/"), 503)
+
+
+def test_the_model_card_needs_auth(client):
+    assert_json_error(client.get("/api/v1/model/"), 401)
+
+
+def test_health_needs_no_auth_and_is_honest_about_the_filesystem_broker(client, settings):
+    response = client.get("/api/v1/health/", HTTP_AUTHORIZATION="Token whatever")
+    assert response.status_code == 200
+    # The embedded broker cannot broadcast a ping: worker reachability is unknown, not "ok".
+    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "worker": "unknown"}}
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_health_answers_503_when_the_database_is_down(client, monkeypatch):
+    monkeypatch.setattr(health, "database_status", lambda: health.UNAVAILABLE)
+    response = client.get("/api/v1/health/")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable" and response.json()["checks"]["database"] == "unavailable"
+
+
+def test_health_answers_503_when_the_broker_is_down(client, monkeypatch):
+    class DeadConnection:
+        def __enter__(self):
+            raise OSError("connection refused")
+
+        def __exit__(self, *args):
+            return False
+
+    monkeypatch.setattr(health.celery_app, "connection_for_write", lambda: DeadConnection())
+    response = client.get("/api/v1/health/")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "broker": "unavailable", "worker": "unavailable"}
+    assert "refused" not in response.content.decode()
+
+
+@pytest.mark.parametrize("replies, expected", [([{"w1@host": {"ok": "pong"}}], "ok"), ([], "unavailable")])
+def test_health_pings_workers_on_redis(monkeypatch, replies, expected):
+    monkeypatch.setattr(health, "_broadcast_capable", lambda: True)
+    monkeypatch.setattr(health.celery_app.control, "ping", lambda timeout: replies)
+    assert health.worker_status() == expected

@@ -1,0 +1,60 @@
+"""The API token page (accounts:api_token): create, replace, revoke; the key is shown once."""
+
+import pytest
+from rest_framework.authtoken.models import Token
+
+from accounts.audit import AuditAction
+from accounts.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+URL = "/accounts/api-token/"
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+def test_it_redirects_anonymous_users_to_login(client):
+    response = client.get(URL)
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_it_is_linked_from_the_menu(alice_client):
+    assert f'href="{URL}"' in alice_client.get("/").content.decode()
+
+
+def test_it_creates_a_token_and_shows_it_once(alice_client, alice):
+    assert "You have no API token" in alice_client.get(URL).content.decode()
+    response = alice_client.post(URL, {"action": "create"})
+    token = Token.objects.get(user=alice)
+    assert response.status_code == 200 and token.key in response.content.decode()
+    assert AuditEvent.objects.filter(action=AuditAction.TOKEN_CREATED, actor=alice).count() == 1
+    again = alice_client.get(URL).content.decode()
+    assert token.key not in again and "You have an API token" in again
+
+
+def test_it_replaces_the_token(alice_client, alice):
+    alice_client.post(URL, {"action": "create"})
+    old = Token.objects.get(user=alice).key
+    alice_client.post(URL, {"action": "create"})
+    assert Token.objects.get(user=alice).key != old
+    assert AuditEvent.objects.filter(action=AuditAction.TOKEN_CREATED).count() == 2
+
+
+def test_it_revokes_the_token(alice_client, alice, bob):
+    alice_client.post(URL, {"action": "create"})
+    Token.objects.create(user=bob)
+    response = alice_client.post(URL, {"action": "revoke"})
+    assert response.status_code == 302
+    assert not Token.objects.filter(user=alice).exists() and Token.objects.filter(user=bob).exists()
+
+
+def test_it_enforces_csrf(alice):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(URL, {"action": "create"}).status_code == 403
+    assert not Token.objects.exists()

@@ -1,0 +1,22 @@
+from django.urls import path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import errors, views
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/auth/token/", views.token_obtain, name="token"),
+    path("v1/scans/", views.ScansView.as_view(), name="scans"),
+    path("v1/scans/<uuid:scan_id>/", views.scan_detail, name="scan-detail"),
+    path("v1/scans/<uuid:scan_id>/image", views.scan_image, name="scan-image"),
+    path("v1/scans/<uuid:scan_id>/heatmap", views.scan_heatmap, name="scan-heatmap"),
+    path("v1/scans/<uuid:scan_id>/report", views.scan_report, name="scan-report"),
+    path("v1/scans/<uuid:scan_id>/reviews/", views.scan_review_create, name="scan-reviews"),
+    path("v1/model/", views.model_card_view, name="model"),
+    path("v1/health/", views.health, name="health"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Last: any other URL under /api/ is a JSON 404, whatever the method.
+    re_path(r"^[\s\S]*$", errors.not_found),
+]
