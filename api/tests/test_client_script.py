@@ -1,0 +1,74 @@
+"""scripts/neuroscan_client.py, run as a subprocess against a live server, as a user would run it."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.services import token_get_or_create
+from conftest import DATA_DIR, ROOT, need_data
+from ml import config as ml_config
+from scans.models import Scan
+from scans.tests.factories import image_bytes
+
+CLIENT = ROOT / "scripts" / "neuroscan_client.py"
+TRAINING = DATA_DIR / "brain-mri" / "Training"
+
+
+def run_client(live_server, token: str, folder: Path, *extra: str, timeout: float = 60) -> tuple[int, list[dict], str]:
+    command = [sys.executable, str(CLIENT), "--url", live_server.url, "--token", token, "--interval", "0.5", *extra, str(folder)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    return done.returncode, records, done.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reports_refusals_and_stops_waiting_at_its_timeout(live_server, alice, tmp_path):
+    """No worker here: the good file stays queued, so the client's timeout is what ends the wait."""
+    (tmp_path / "good.png").write_bytes(image_bytes())
+    (tmp_path / "broken.png").write_bytes(b"not an image")
+    (tmp_path / "notes.txt").write_text("not uploaded: not an image name")
+    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, tmp_path,
+                                       "--timeout", "1", "--patient-ref", "STUDY-3")  # fmt: skip
+    assert code == 1, stderr
+    by_file = {record["file"]: record for record in records}
+    assert set(by_file) == {"good.png", "broken.png"}
+    assert by_file["broken.png"]["status"] == "refused" and "not an image" in by_file["broken.png"]["error"]
+    assert by_file["good.png"]["status"] == "queued" and by_file["good.png"]["timed_out"] is True
+    scan = Scan.objects.get()
+    assert str(scan.id) == by_file["good.png"]["id"] and scan.owner == alice and scan.patient_reference == "STUDY-3"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_exits_2_on_a_bad_token(live_server, alice, tmp_path):
+    (tmp_path / "good.png").write_bytes(image_bytes())
+    code, records, stderr = run_client(live_server, "not-a-token", tmp_path)
+    assert code == 2 and records == [] and "token was refused" in stderr
+    assert not Scan.objects.exists()
+
+
+@pytest.mark.worker
+def test_it_uploads_a_folder_and_prints_each_result(live_server, worker_process, alice, tmp_path):
+    """End to end: the real worker runs the real model on real MRI slices."""
+    need_data(TRAINING)
+    weights = ml_config.WEIGHTS_DIR / ml_config.WEIGHTS_FILE_NAME
+    if not weights.exists():
+        pytest.fail(f"The model weights are not installed ({weights}): this test passes once they are committed.")
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    expected = {}
+    for label in ("glioma", "notumor"):
+        source = sorted((TRAINING / label).iterdir())[0]
+        shutil.copy(source, folder / source.name)
+        expected[source.name] = label
+    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, folder, "--timeout", "240", timeout=300)
+    assert code == 0, f"{stderr}\n--- worker ---\n{worker_process.output[-3000:]}"
+    assert {record["file"] for record in records} == set(expected)
+    for record in records:
+        assert record["status"] == "done" and record["failure_reason"] is None
+        assert record["label"] in ml_config.CLASS_NAMES and 0.0 <= record["confidence"] <= 1.0
+        assert record["model_version"] and record["report"].endswith(f"/api/v1/scans/{record['id']}/report")
+    assert Scan.objects.filter(owner=alice, status="done").count() == 2
