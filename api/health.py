@@ -1,6 +1,7 @@
 """Reachability of the database, the broker and the workers, for GET /api/v1/health/. Names no hosts."""
 
 import logging
+import os
 
 from django.db import connection
 
@@ -31,7 +32,19 @@ def _broadcast_capable() -> bool:
     return celery_app.conf.broker_url.startswith(("redis://", "rediss://"))
 
 
+def _filesystem_broker_status() -> str:
+    # kombu's filesystem transport "connects" even to a folder that is gone: look at the folders.
+    options = celery_app.conf.broker_transport_options
+    folders = [options.get(name) for name in ("data_folder_in", "data_folder_out")]
+    usable = all(folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK) for folder in folders)
+    if not usable:
+        logger.warning("Health: the filesystem broker's queue folder is missing or not writable.")
+    return OK if usable else UNAVAILABLE
+
+
 def broker_status() -> str:
+    if celery_app.conf.broker_url.startswith("filesystem://"):
+        return _filesystem_broker_status()
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=celery_app.conf.broker_connection_timeout)

@@ -40,18 +40,23 @@ def test_health_answers_503_when_the_database_is_down(client, monkeypatch):
 
 
 def test_health_answers_503_when_the_broker_is_down(client, monkeypatch):
-    class DeadConnection:
-        def __enter__(self):
-            raise OSError("connection refused")
-
-        def __exit__(self, *args):
-            return False
-
-    monkeypatch.setattr(health.celery_app, "connection_for_write", lambda: DeadConnection())
+    monkeypatch.setattr(health, "_filesystem_broker_status", lambda: health.UNAVAILABLE)
     response = client.get("/api/v1/health/")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "broker": "unavailable", "worker": "unavailable"}
-    assert "refused" not in response.content.decode()
+
+
+def test_health_sees_a_missing_filesystem_queue_folder(client, monkeypatch, tmp_path):
+    options = {"data_folder_in": str(tmp_path / "gone"), "data_folder_out": str(tmp_path / "gone")}
+    monkeypatch.setattr(health.celery_app.conf, "broker_transport_options", options)
+    response = client.get("/api/v1/health/")
+    assert response.status_code == 503 and response.json()["checks"]["broker"] == "unavailable"
+
+
+def test_health_checks_a_redis_broker_by_connecting(monkeypatch):
+    monkeypatch.setattr(health.celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setattr(health.celery_app.conf, "broker_connection_timeout", 1)
+    assert health.broker_status() == health.UNAVAILABLE
 
 
 @pytest.mark.parametrize("replies, expected", [([{"w1@host": {"ok": "pong"}}], "ok"), ([], "unavailable")])
