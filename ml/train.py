@@ -155,8 +155,14 @@ def train(
     max_minutes: float = 70.0,
     measure_batches: int = 0,
     seed: int = config.SEED,
+    initial_weights: Path | None = None,
 ) -> Path:
-    """Full training run; returns the path of the saved best model."""
+    """Full training run; returns the path of the saved best model.
+
+    With `initial_weights` (a saved .keras model) training continues from those weights with a
+    fresh learning-rate schedule, appends to the existing log, and only replaces the saved model
+    when validation beats the starting point.
+    """
     import keras
 
     from ml.data import load_cache, read_split, write_split
@@ -174,6 +180,11 @@ def train(
 
     model = build_model(image_size)
     compile_model(model, steps_per_epoch, epochs, learning_rate)
+    first_epoch = 0
+    if initial_weights is not None:
+        model.set_weights(keras.models.load_model(initial_weights, compile=False).get_weights())
+        log_file = output_dir / config.TRAINING_LOG_NAME
+        first_epoch = len(log_file.read_text().strip().splitlines()) - 1 if log_file.exists() else 0
     print(f"model: {model.count_params():,} parameters", flush=True)
     if measure_batches:
         measure_training_speed(model, training, measure_batches, batch_size)
@@ -182,15 +193,18 @@ def train(
     output_dir.mkdir(parents=True, exist_ok=True)
     weights_file = output_dir / config.WEIGHTS_FILE_NAME
     deadline = time.time() + max_minutes * 60
+    checkpoint = make_best_checkpoint_callback(image_size, weights_file, patience, deadline)
+    if initial_weights is not None:
+        loss, accuracy = model.evaluate(validation, verbose=0)
+        checkpoint.best_score = (round(float(accuracy), 5), -float(loss))
+        print(f"resumed from {initial_weights}: val_loss {loss:.4f}, val_acc {accuracy:.4f}", flush=True)
     model.fit(
         training,
         validation_data=validation,
-        epochs=epochs,
+        initial_epoch=first_epoch,
+        epochs=first_epoch + epochs,
         verbose=2,
-        callbacks=[
-            keras.callbacks.CSVLogger(str(output_dir / config.TRAINING_LOG_NAME)),
-            make_best_checkpoint_callback(image_size, weights_file, patience, deadline),
-        ],
+        callbacks=[keras.callbacks.CSVLogger(str(output_dir / config.TRAINING_LOG_NAME), append=first_epoch > 0), checkpoint],
     )
     return weights_file
 
@@ -208,6 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--patience", type=int, default=8)
     parser.add_argument("--max-minutes", type=float, default=70.0, help="wall-clock budget for fitting")
     parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
+    parser.add_argument("--initial-weights", type=Path, default=None, help="continue from this saved model (fresh schedule, log appended)")
     arguments = parser.parse_args(argv)
     configure_tensorflow()
     from ml.data import default_cache_file
@@ -224,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
         patience=arguments.patience,
         max_minutes=arguments.max_minutes,
         measure_batches=arguments.measure_batches,
+        initial_weights=arguments.initial_weights,
     )
     print(f"done: {result}", file=sys.stderr)
 

@@ -21,7 +21,7 @@ def test_evaluate_maps_folder_names_and_counts_errors(tmp_path, capsys):
     main(["--data", str(tmp_path)])
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["n_images"] == 5 and summary["n_errors"] == 1
-    assert summary["per_class"]["glioma"]["n"] == 1 and summary["per_class"]["notumor"]["n"] == 0
+    assert summary["per_class"]["glioma"]["n"] == 1 and summary["per_class"]["notumor"]["n"] == 1
     assert summary["binary"]["tp"] + summary["binary"]["fn"] == 2
     assert summary["not_mri"] == {"n": 1, "flagged": 1, "flagged_rate": 1.0}
     assert summary["ignored_folders"] == ["unrelated"]

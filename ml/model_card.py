@@ -1,0 +1,397 @@
+"""Generate the model card (ml/MODEL_CARD.md + ml/weights/model_card.json) and its figures.
+
+    python -m ml.model_card
+
+Every number is measured here, from the committed weights, calibration and split: validation
+metrics through the real inference path, accuracy by original size, results under
+perturbations, the out-of-distribution check on made-up non-MRI images, and latency from
+`python -m ml.bench` (run in a fresh process).
+"""
+
+import argparse
+import csv
+import hashlib
+import json
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ml import config
+
+MARKDOWN_FILE = config.ML_DIR / "MODEL_CARD.md"
+CONFUSION_PNG = config.ARTIFACTS_DIR / "confusion_matrix.png"
+TRAINING_CURVE_PNG = config.ARTIFACTS_DIR / "training_curves.png"
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_training_log(path: Path) -> list[dict]:
+    with open(path) as handle:
+        return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
+
+
+def plot_training_curves(log: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [row["epoch"] + 1 for row in log]
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    loss_axis.plot(epochs, [row["loss"] for row in log], label="training (augmented)")
+    loss_axis.plot(epochs, [row["val_loss"] for row in log], label="validation")
+    loss_axis.set(xlabel="epoch", ylabel="cross-entropy", title="Loss")
+    accuracy_axis.plot(epochs, [row["accuracy"] for row in log], label="training (augmented)")
+    accuracy_axis.plot(epochs, [row["val_accuracy"] for row in log], label="validation")
+    accuracy_axis.set(xlabel="epoch", ylabel="accuracy", title="Accuracy", ylim=(0.4, 1.0))
+    for axis in (loss_axis, accuracy_axis):
+        axis.grid(alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def plot_confusion(confusion: list[list[int]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.array(confusion)
+    figure, axis = plt.subplots(figsize=(5.5, 4.8))
+    axis.imshow(matrix, cmap="Blues")
+    axis.set_xticks(range(len(config.CLASS_NAMES)), config.CLASS_NAMES, rotation=30)
+    axis.set_yticks(range(len(config.CLASS_NAMES)), config.CLASS_NAMES)
+    axis.set(xlabel="predicted", ylabel="true", title="Validation confusion matrix")
+    for row in range(matrix.shape[0]):
+        for column in range(matrix.shape[1]):
+            colour = "white" if matrix[row, column] > matrix.max() / 2 else "black"
+            axis.text(column, row, str(matrix[row, column]), ha="center", va="center", color=colour)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def load_validation_grey() -> list[tuple[str, str, np.ndarray]]:
+    """(relative path, class, uint8 (H, W) grey) for every validation file, decoded once."""
+    from ml.data import decode_image_file, read_split
+    from ml.preprocess import to_grey
+
+    images = []
+    for relative in read_split()["validation"]:
+        image = decode_image_file(config.training_images_dir() / relative)
+        grey = image if image.ndim == 2 and image.dtype == np.uint8 else np.clip(to_grey(image), 0, 255).astype(np.uint8)
+        images.append((relative, relative.split("/")[0], grey))
+    return images
+
+
+def accuracy_by_size(outcomes) -> dict:
+    from ml.robustness import size_bucket
+
+    buckets = defaultdict(list)
+    for outcome in outcomes:
+        buckets[size_bucket(*outcome.original_shape)].append(outcome)
+    table = {}
+    for bucket, members in sorted(buckets.items()):
+        tumours = [member for member in members if member.truth != config.NO_TUMOUR_CLASS]
+        healthy = [member for member in members if member.truth == config.NO_TUMOUR_CLASS]
+        table[bucket] = {
+            "n": len(members),
+            "per_class_n": {name: sum(member.truth == name for member in members) for name in config.CLASS_NAMES},
+            "accuracy_4class": float(np.mean([member.predicted == member.truth for member in members])),
+            "tumour_recall": float(np.mean([member.predicted != config.NO_TUMOUR_CLASS for member in tumours])) if tumours else None,
+            "notumor_specificity": float(np.mean([member.predicted == config.NO_TUMOUR_CLASS for member in healthy])) if healthy else None,
+        }
+    return table
+
+
+def perturbation_results(classifier, validation) -> dict:
+    from ml.evaluate import classify_all
+    from ml.robustness import PERTURBATIONS
+
+    results = {}
+    for name, perturb in PERTURBATIONS.items():
+        items = [(relative, truth, lambda grey=grey: perturb(grey)) for relative, truth, grey in validation]
+        outcomes = classify_all(classifier, items, len(items), show_progress=False)
+        tumours = [outcome for outcome in outcomes if outcome.truth != config.NO_TUMOUR_CLASS]
+        healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
+        results[name] = {
+            "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in outcomes])),
+            "tumour_recall": float(np.mean([outcome.predicted != config.NO_TUMOUR_CLASS for outcome in tumours])),
+            "notumor_specificity": float(np.mean([outcome.predicted == config.NO_TUMOUR_CLASS for outcome in healthy])),
+            "flagged_not_mri_rate": float(np.mean([outcome.flagged_not_mri for outcome in outcomes])),
+            "abstained_rate": float(np.mean([outcome.abstained for outcome in outcomes])),
+        }
+        print(f"perturbation {name}: {results[name]}", file=sys.stderr, flush=True)
+    return results
+
+
+def ood_results(classifier) -> dict:
+    from ml.evaluate import classify_all
+    from ml.ood_samples import non_mri_images
+
+    images = non_mri_images()
+    outcomes = classify_all(classifier, [(name, "not_mri", lambda image=image: image) for name, image in images], len(images), show_progress=False)
+    categories = defaultdict(list)
+    for outcome in outcomes:
+        categories[outcome.name.split("_")[0]].append(outcome.flagged_not_mri)
+    return {
+        "n": len(outcomes),
+        "flagged": int(sum(outcome.flagged_not_mri for outcome in outcomes)),
+        "flagged_rate": float(np.mean([outcome.flagged_not_mri for outcome in outcomes])),
+        "errors": [outcome.name for outcome in outcomes if outcome.error],
+        "by_kind": {kind: {"n": len(flags), "flagged": int(sum(flags))} for kind, flags in sorted(categories.items())},
+        "not_flagged": [outcome.name for outcome in outcomes if not outcome.flagged_not_mri],
+        "source": "ml/ood_samples.py: scikit-image/scikit-learn bundled photos and their grey/crop/rot90/downscaled variants, rendered text documents, noise, blanks, gradients, shapes, synthetic chest-X-ray-like pictures, a tiny crop and an extreme strip",
+    }
+
+
+def run_bench() -> dict:
+    completed = subprocess.run([sys.executable, "-m", "ml.bench", "--repeats", "200"], capture_output=True, text=True, check=True, cwd=config.REPO_ROOT)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def architecture_summary(model) -> list[str]:
+    lines = []
+    for layer in model.layers:
+        shape = layer.output.shape if hasattr(layer, "output") else ""
+        lines.append(f"{layer.name} ({layer.__class__.__name__}) -> {tuple(shape)[1:]}, {layer.count_params():,} params")
+    return lines
+
+
+def build_card(weights_dir: Path) -> dict:
+    from ml.data import read_split
+    from ml.evaluate import classify_all, summarise
+    from ml.inference import Classifier
+
+    classifier = Classifier.load(weights_dir)
+    calibration = json.loads((weights_dir / config.CALIBRATION_FILE_NAME).read_text())
+    split = read_split()
+    log = read_training_log(weights_dir / config.TRAINING_LOG_NAME)
+    best_epoch = max(range(len(log)), key=lambda index: (round(log[index]["val_accuracy"], 5), -log[index]["val_loss"]))
+
+    print("validation ...", file=sys.stderr, flush=True)
+    validation = load_validation_grey()
+    items = [(relative, truth, lambda relative=relative: _decode(relative)) for relative, truth, _ in validation]
+    outcomes = classify_all(classifier, items, len(items))
+    metrics = summarise(outcomes, classifier.model_version)
+    print("perturbations ...", file=sys.stderr, flush=True)
+    perturbations = perturbation_results(classifier, validation)
+    print("non-MRI images ...", file=sys.stderr, flush=True)
+    ood = ood_results(classifier)
+    print("bench ...", file=sys.stderr, flush=True)
+    bench = run_bench()
+
+    plot_training_curves(log, TRAINING_CURVE_PNG)
+    plot_confusion(metrics["confusion"]["rows_true_columns_predicted"], CONFUSION_PNG)
+    weights_file = weights_dir / config.WEIGHTS_FILE_NAME
+    return {
+        "version": config.MODEL_VERSION,
+        "weights_file": f"ml/weights/{config.WEIGHTS_FILE_NAME}",
+        "weights_sha256": sha256_of(weights_file),
+        "weights_bytes": weights_file.stat().st_size,
+        "class_names": list(config.CLASS_NAMES),
+        "intended_use": "Research and teaching demo: flags a 2-D brain MRI slice as glioma, meningioma, pituitary tumour or no tumour, with a Grad-CAM heat map. Not a medical device; not a diagnosis.",
+        "data": {
+            "source": "Brain Tumor MRI Dataset (M. Nickparvar, CC0), Training folder: figshare (Cheng et al.), SARTAJ and Br35H collections",
+            "n_files": split["n_training"] + split["n_validation"] + len(split["dropped_conflicting_labels"]),
+            "n_training": split["n_training"],
+            "n_validation": split["n_validation"],
+            "split": f"validation = {split['validation_fraction']:.0%} of each class, whole duplicate groups only, seed {split['seed']}; list committed in ml/artifacts/split.json",
+            "grouping_source": split["grouping"],
+            "dropped_conflicting_labels": split["dropped_conflicting_labels"],
+            "collection_shortcut": "All notumor images come from Br35H, tumours from figshare/SARTAJ; checked below by original-size bucket and under perturbations.",
+        },
+        "preprocessing": [
+            "decode from bytes (Pillow), any of 8/16-bit grey, RGB, RGBA, float -> grey (BT.601 luma; transparency -> black)",
+            f"crop the black margin: bounding box of rows/columns with enough pixels brighter than {config.MARGIN_THRESHOLD_FRACTION:.0%} of the 99th percentile, plus a 2 % safety margin",
+            f"per-image intensity scaling between the {config.NORMALISE_LOW_PERCENTILE} and {config.NORMALISE_HIGH_PERCENTILE} percentiles, clipped to [0, 1] (percentiles estimated on a strided pixel sample of ~40k pixels)",
+            f"zero-pad to a square, resize to {config.IMAGE_SIZE}x{config.IMAGE_SIZE} (area interpolation when shrinking)",
+            "inside the network: per-image standardisation (zero mean, unit variance)",
+            "note: the training cache was built with exact percentiles; the inference path estimates them on a pixel sample (mean absolute difference 0.07/255 on 100 training images); calibration and every number below use the current path",
+        ],
+        "augmentation": [
+            "random rotation +-15 deg, shift +-8 %, zoom 0.8-1.25 (adds or removes black margin), left-right flip 50 %, up-down flip 10 %",
+            "downscale to 25-75 % and back (30 %), Gaussian blur sigma 0.5-1.8 (25 %), JPEG quality 20-95 (30 %)",
+            "gamma 0.5-2.0, contrast 0.7-1.4, brightness +-0.15, Gaussian noise sigma <= 0.06 (30 %)",
+        ],
+        "architecture": {
+            "summary": "strided 5x5 stem (24) -> conv 32 -> pool -> 2x conv 64 -> pool -> 2x conv 128 -> pool -> 2x conv 192 (last_conv) -> global average pool -> dropout 0.3 -> dense 4 (logits); batch-norm + ReLU after every conv",
+            "input": [config.IMAGE_SIZE, config.IMAGE_SIZE, 1],
+            "parameters": int(classifier.model.count_params()),
+            "layers": architecture_summary(classifier.model),
+            "last_conv_layer": config.LAST_CONV_LAYER_NAME,
+        },
+        "training": {
+            "command": "python -m ml.train --epochs 45 --max-minutes 75 --patience 12",
+            "optimizer": "AdamW (weight decay 1e-4), cosine learning-rate decay from 2e-3 with one warm-up epoch, batch 32, cross-entropy on logits",
+            "seed": config.SEED,
+            "epochs_run": len(log),
+            "best_epoch": best_epoch + 1,
+            "selection": "best validation accuracy, ties broken by lower validation loss",
+            "log": f"ml/weights/{config.TRAINING_LOG_NAME}",
+        },
+        "calibration": {
+            "method": "temperature scaling fitted on the validation split (minimum NLL)",
+            "temperature": calibration["temperature"],
+            "ece_before": calibration["ece_before"],
+            "ece_after": calibration["ece_after"],
+            "nll_before": calibration["nll_before"],
+            "nll_after": calibration["nll_after"],
+            "ece_bins": config.ECE_BINS,
+        },
+        "abstention": {
+            "confidence_threshold": calibration["abstain_threshold"],
+            "rule": "lowest threshold whose accepted validation images reach 99.5 % accuracy while at least 90 % are accepted; otherwise the highest threshold keeping 90 % coverage",
+            "tradeoff": [row for row in calibration["coverage_table"] if round(row["threshold"] * 100) % 5 == 0],
+        },
+        "out_of_distribution": {
+            "method": f"input checks (side < {config.MIN_IMAGE_SIDE} px, aspect ratio > {config.MAX_ASPECT_RATIO}, near-constant, > {config.SATURATED_PIXEL_FRACTION:.0%} strongly saturated pixels) then Mahalanobis distance (class means, shared Ledoit-Wolf covariance) on spatially averaged activations of {', '.join(config.OOD_FEATURE_LAYERS)}",
+            "fitted_on": calibration["ood_fit"],
+            "threshold": calibration["ood_threshold"],
+            "threshold_rule": f"{config.OOD_PERCENTILE} percentile of distances of validation MRIs (clean + 2 augmented copies) and augmented training MRIs",
+            "non_mri_images": ood,
+            "validation_mri_flagged_rate": metrics["flagged_not_mri_among_mri"]["rate"],
+            "caveat": "The OOD layers were chosen on an intermediate checkpoint while looking at this same non-MRI set; the rate is therefore optimistic for truly new kinds of pictures.",
+        },
+        "validation": metrics,
+        "accuracy_by_original_size": accuracy_by_size(outcomes),
+        "perturbations": perturbations,
+        "latency": bench,
+        "limitations": [
+            "2-D slices only: no volumes, no multi-slice context; one slice cannot rule a tumour in or out.",
+            "Trained on one public dataset (three collections); every notumor image comes from Br35H. Accuracy on other scanners, sequences and populations is unknown and likely lower.",
+            "The validation split comes from the same collections as training, and it was also used for early stopping, temperature and threshold selection: its numbers are optimistic.",
+            "Classes outside the four (other tumours, stroke, haemorrhage, post-operative change) are not recognised and may be forced into one of the four.",
+            "Not validated clinically. Not a diagnosis. A qualified reader must review every result.",
+        ],
+    }
+
+
+def _decode(relative: str) -> np.ndarray:
+    from ml.data import decode_image_file
+
+    return decode_image_file(config.training_images_dir() / relative)
+
+
+def _percent(value) -> str:
+    return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
+def render_markdown(card: dict) -> str:
+    validation, calibration, ood, bench = card["validation"], card["calibration"], card["out_of_distribution"], card["latency"]
+    binary = validation["binary"]
+    lines = [
+        f"# Model card: {card['version']}",
+        "",
+        "Generated by `python -m ml.model_card` from the committed weights; every number below is measured, none typed by hand.",
+        f"JSON twin: `ml/weights/model_card.json`. Weights: `{card['weights_file']}` ({card['weights_bytes'] / 1e6:.1f} MB), sha256 `{card['weights_sha256']}`.",
+        "",
+        f"**Intended use.** {card['intended_use']}",
+        "",
+        "## Data and split",
+        f"- Source: {card['data']['source']}.",
+        f"- {card['data']['n_files']} files; {card['data']['n_training']} training, {card['data']['n_validation']} validation.",
+        f"- Split: {card['data']['split']}.",
+        f"- Duplicate grouping: {card['data']['grouping_source']}.",
+        f"- Dropped for conflicting labels ({len(card['data']['dropped_conflicting_labels'])} files): {', '.join(card['data']['dropped_conflicting_labels'])}.",
+        f"- Collection shortcut: {card['data']['collection_shortcut']}",
+        "",
+        "## Preprocessing (one function, `ml/preprocess.py`, for training and inference)",
+        *[f"- {step}" for step in card["preprocessing"]],
+        "",
+        "## Augmentation (training only)",
+        *[f"- {step}" for step in card["augmentation"]],
+        "",
+        "## Architecture and training",
+        f"- {card['architecture']['summary']}.",
+        f"- Input {card['architecture']['input']}, {card['architecture']['parameters']:,} parameters; Grad-CAM layer `{card['architecture']['last_conv_layer']}`.",
+        f"- {card['training']['optimizer']}; seed {card['training']['seed']}; {card['training']['epochs_run']} epochs run, best epoch {card['training']['best_epoch']} ({card['training']['selection']}).",
+        f"- Command: `{card['training']['command']}`. Log: `{card['training']['log']}`; curves: `ml/artifacts/training_curves.png`.",
+        "",
+        "## Validation results (grouped split, through the real inference path)",
+        f"- 4-class accuracy: **{_percent(validation['overall_accuracy_4class'])}** on {validation['n_images']} images ({validation['n_errors']} errors).",
+        f"- Tumour vs no tumour: sensitivity **{_percent(binary['sensitivity'])}**, specificity **{_percent(binary['specificity'])}** (tp {binary['tp']}, fn {binary['fn']}, tn {binary['tn']}, fp {binary['fp']}).",
+        f"- Abstained: {validation['abstained']['count']} ({_percent(validation['abstained']['rate'])}); accuracy on accepted: {_percent(validation['accuracy_on_accepted'])}.",
+        "",
+        "| class | n | precision | recall | F1 |",
+        "|---|---|---|---|---|",
+        *[f"| {name} | {row['n']} | {_percent(row['precision'])} | {_percent(row['recall'])} | {_percent(row['f1'])} |" for name, row in validation["per_class"].items()],
+        "",
+        "Confusion matrix (rows true, columns predicted; `ml/artifacts/confusion_matrix.png`):",
+        "",
+        "| true \\ predicted | " + " | ".join(card["class_names"]) + " |",
+        "|---|" + "---|" * len(card["class_names"]),
+        *[f"| {name} | " + " | ".join(str(value) for value in row) + " |" for name, row in zip(card["class_names"], validation["confusion"]["rows_true_columns_predicted"])],
+        "",
+        "## Calibration and abstention",
+        f"- Temperature {calibration['temperature']:.3f} ({calibration['method']}).",
+        f"- ECE ({calibration['ece_bins']} bins): {_percent(calibration['ece_before'])} before, {_percent(calibration['ece_after'])} after. NLL: {calibration['nll_before']:.4f} before, {calibration['nll_after']:.4f} after.",
+        f"- Abstain when calibrated confidence < **{card['abstention']['confidence_threshold']:.2f}**. Rule: {card['abstention']['rule']}.",
+        "",
+        "| threshold | coverage | accuracy on accepted |",
+        "|---|---|---|",
+        *[f"| {row['threshold']:.2f} | {_percent(row['coverage'])} | {_percent(row['accuracy_on_accepted'])} |" for row in card["abstention"]["tradeoff"]],
+        "",
+        "## Not-a-brain-MRI check",
+        f"- Method: {ood['method']}.",
+        f"- Fitted on {ood['fitted_on']}; threshold {ood['threshold']:.2f} = {ood['threshold_rule']}.",
+        f"- Non-MRI images ({ood['non_mri_images']['source']}): **{ood['non_mri_images']['flagged']} / {ood['non_mri_images']['n']} flagged ({_percent(ood['non_mri_images']['flagged_rate'])})**.",
+        "- By kind: " + ", ".join(f"{kind} {row['flagged']}/{row['n']}" for kind, row in ood["non_mri_images"]["by_kind"].items()) + ".",
+        f"- Not flagged: {', '.join(ood['non_mri_images']['not_flagged']) or 'none'}.",
+        f"- Validation MRIs flagged as not MRI: **{_percent(ood['validation_mri_flagged_rate'])}**; perturbed validation MRIs: see the perturbation table (column 'refused as not MRI').",
+        f"- Caveat: {ood['caveat']}",
+        "",
+        "## Shortcut checks",
+        "Accuracy by original image size (figshare tumour images are mostly 512x512, Br35H notumor images are not):",
+        "",
+        "| original size | n | glioma / meningioma / notumor / pituitary | 4-class accuracy | tumour recall | notumor specificity |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {bucket} | {row['n']} | {' / '.join(str(row['per_class_n'][name]) for name in card['class_names'])} | {_percent(row['accuracy_4class'])} | {_percent(row['tumour_recall'])} | {_percent(row['notumor_specificity'])} |"
+            for bucket, row in card["accuracy_by_original_size"].items()
+        ],
+        "",
+        "Validation images perturbed BEFORE preprocessing (as another scanner or export would):",
+        "",
+        "| perturbation | 4-class accuracy | tumour recall | notumor specificity | refused as not MRI | abstained (any reason) |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {name} | {_percent(row['accuracy_4class'])} | {_percent(row['tumour_recall'])} | {_percent(row['notumor_specificity'])} | {_percent(row['flagged_not_mri_rate'])} | {_percent(row['abstained_rate'])} |"
+            for name, row in card["perturbations"].items()
+        ],
+        "",
+        "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
+        f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",
+        f"- predict + Grad-CAM p50 {bench['predict_gradcam_ms']['p50']:.1f} ms, p95 {bench['predict_gradcam_ms']['p95']:.1f} ms.",
+        f"- model load {bench['model_load_ms']:.0f} ms; peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; image {bench['image_shape']}.",
+        "",
+        "## Limitations",
+        *[f"- {item}" for item in card["limitations"]],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights-dir", type=Path, default=config.WEIGHTS_DIR)
+    arguments = parser.parse_args(argv)
+    from ml.train import configure_tensorflow
+
+    configure_tensorflow()
+    config.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    card = build_card(arguments.weights_dir)
+    (arguments.weights_dir / config.MODEL_CARD_JSON_NAME).write_text(json.dumps(card, indent=1) + "\n")
+    MARKDOWN_FILE.write_text(render_markdown(card))
+    print(json.dumps({"version": card["version"], "accuracy": card["validation"]["overall_accuracy_4class"], "binary": card["validation"]["binary"]}))
+
+
+if __name__ == "__main__":
+    main()
