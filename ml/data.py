@@ -113,16 +113,10 @@ def read_split(split_file: Path = config.SPLIT_FILE) -> dict:
     return json.loads(split_file.read_text())
 
 
-def _load_one(arguments: tuple[Path, int]) -> tuple[np.ndarray, int, int, bool]:
-    """(file path, size) -> (uint8 (size, size) picture, original height, width, is coloured)."""
+def _load_one(arguments: tuple[Path, int]) -> np.ndarray:
+    """(file path, size) -> uint8 (size, size) preprocessed picture."""
     path, size = arguments
-    image = decode_image_file(path)
-    coloured = False
-    if image.ndim == 3:
-        rgb = image[:, :, :3].astype(np.int16)
-        coloured = bool(np.abs(rgb - rgb.mean(axis=2, keepdims=True)).max() > 20)
-    picture = preprocess(image, size)
-    return np.round(picture * 255).astype(np.uint8), image.shape[0], image.shape[1], coloured
+    return np.round(preprocess(decode_image_file(path), size) * 255).astype(np.uint8)
 
 
 def default_cache_file(size: int) -> Path:
@@ -130,7 +124,7 @@ def default_cache_file(size: int) -> Path:
 
 
 def build_cache(images_dir: Path, groups_file: Path, size: int, cache_path: Path, workers: int = config.CPU_THREADS) -> None:
-    """Decode + preprocess every usable training file once -> .npz (images uint8 (N, size, size), labels, ...)."""
+    """Decode + preprocess every usable training file once -> .npz (images uint8 (N, size, size), labels, paths)."""
     records, _ = index_training_images(groups_file)
     arguments = [(images_dir / record.relative_path, size) for record in records]
     with multiprocessing.Pool(workers) as pool:
@@ -142,11 +136,8 @@ def build_cache(images_dir: Path, groups_file: Path, size: int, cache_path: Path
     cache_path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         cache_path,
-        images=np.stack([result[0] for result in results]),
+        images=np.stack(results),
         labels=np.array([record.class_index for record in records], dtype=np.int32),
-        groups=np.array([record.group_id for record in records], dtype=np.int32),
-        original_shapes=np.array([(result[1], result[2]) for result in results], dtype=np.int32),
-        coloured=np.array([result[3] for result in results]),
         paths=np.array([record.relative_path for record in records]),
     )
 
@@ -157,3 +148,9 @@ def load_cache(images_dir: Path, groups_file: Path, size: int, cache_path: Path)
         build_cache(images_dir, groups_file, size, cache_path)
     with np.load(cache_path) as arrays:
         return {name: arrays[name] for name in arrays.files}
+
+
+if __name__ == "__main__":
+    if not config.SPLIT_FILE.exists():
+        write_split(config.duplicate_groups_file(), config.SPLIT_FILE)
+    build_cache(config.training_images_dir(), config.duplicate_groups_file(), config.IMAGE_SIZE, default_cache_file(config.IMAGE_SIZE))

@@ -61,6 +61,7 @@ PERTURBATIONS = {
     "noise_sigma12": lambda grey: _noise(grey, 12.0),
     "downscale_0.3_upscale": lambda grey: _down_up(grey, 0.3),
     "resize_to_256": lambda grey: cv2.resize(grey, (256, 256), interpolation=cv2.INTER_AREA),
+    "resize_to_512": lambda grey: cv2.resize(grey, (512, 512), interpolation=cv2.INTER_LINEAR),
     "jpeg_q15": lambda grey: _jpeg(grey, 15),
     "black_margin_+25%": lambda grey: _pad(grey, 0.25),
     "crop_10%_each_side": lambda grey: _crop(grey, 0.10),
