@@ -14,24 +14,30 @@ REDIS_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "max_retries": 0, "visib
 
 
 def _reset_connections() -> None:
-    # The app caches its connection and producer pools; drop them so the next publish uses the new URL.
-    if app._pool is not None:
-        app._pool.force_close_all()
-        app._pool = None
+    # The app caches its connection and producer pools: drop the references so that the next
+    # publish builds pools for the new URL. Never close them: kombu keeps producer pools in a
+    # process-wide registry, and a closed one would fail later publishes ("Acquire on closed pool").
+    app._pool = None
     app.amqp._producer_pool = None
 
 
 @contextlib.contextmanager
 def use_broker(url: str, transport_options: dict | None = None):
-    saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = url
-    app.conf.broker_transport_options = transport_options or REDIS_TRANSPORT_OPTIONS
+    """Publish from this process to `url`. Sets the namespaced keys: the CELERY_BROKER_URL
+    environment variable (as CI sets it) would win over a plain `broker_url`."""
+    conf = app.conf
+    keys = ("CELERY_BROKER_WRITE_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_TRANSPORT_OPTIONS")
+    saved = {key: conf.get(key) for key in keys}
+    conf["CELERY_BROKER_WRITE_URL"] = conf["CELERY_BROKER_READ_URL"] = url
+    conf["CELERY_BROKER_TRANSPORT_OPTIONS"] = transport_options or REDIS_TRANSPORT_OPTIONS
     _reset_connections()
     try:
+        assert app.connection_for_write().as_uri(include_password=True) == url, "the app ignored the new broker URL"
+        assert app.conf.broker_transport_options == conf["CELERY_BROKER_TRANSPORT_OPTIONS"]
         yield
     finally:
         _reset_connections()
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        conf.update(saved)
 
 
 def free_port() -> int:

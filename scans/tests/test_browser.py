@@ -46,7 +46,11 @@ def test_a_clinician_uploads_two_slices_reads_a_result_and_filters_history(live_
     page.wait_for_url(re.compile(r"/scans/[0-9a-f-]{36}/$"))
     # Either still waiting (live status) or already done: the page must end on the result without a manual reload.
     label = page.get_by_test_id("result-label")
-    label.wait_for(timeout=RESULT_TIMEOUT_MS)
+    try:
+        label.wait_for(timeout=RESULT_TIMEOUT_MS)
+    except Exception:
+        statuses = list(Scan.objects.values_list("status", "attempts"))
+        raise AssertionError(f"no result; scans {statuses}; worker output:\n{worker_process.output[-5000:]}") from None
     label_text = label.inner_text()
     assert label_text in {"Glioma", "Meningioma", "No tumour detected", "Pituitary tumour"}
     assert page.get_by_test_id("probabilities").is_visible()
