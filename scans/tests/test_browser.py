@@ -18,7 +18,7 @@ TRAINING = DATA_DIR / "brain-mri" / "Training"
 RESULT_TIMEOUT_MS = 150_000  # a fresh worker loads TensorFlow and the model on its first task
 
 
-def test_a_clinician_uploads_two_slices_reads_a_result_and_filters_history(live_server, browser_page, alice, worker_process):
+def test_a_clinician_uploads_two_slices_reads_a_result_and_filters_history(live_server, browser_page, alice, worker_process, tmp_path):
     need_data(TRAINING)
     need_service("the trained model in ml/weights", model_available())
     slices = [sorted((TRAINING / name).glob("*.jpg"))[3] for name in ("glioma", "notumor")]
@@ -32,18 +32,26 @@ def test_a_clinician_uploads_two_slices_reads_a_result_and_filters_history(live_
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/scans/upload/$"))
 
-    page.locator("#id_files").set_input_files([str(path) for path in slices])
+    not_an_image = tmp_path / "notes.png"
+    not_an_image.write_text("Not an image, whatever its name says.\n" * 20)
+    page.locator("#id_files").set_input_files([str(path) for path in slices] + [str(not_an_image)])
     page.get_by_label("Patient reference (optional)").fill("STUDY-0001")
-    assert page.get_by_test_id("file-row").count() == 2
+    assert page.get_by_test_id("file-row").count() == 3
     screenshot(page, "scans-upload-chosen.png")
     page.get_by_role("button", name="Upload and analyse").click()
     page.get_by_role("link", name="open result").nth(1).wait_for()
-    assert page.get_by_test_id("file-error").count() == 0
+    # The refused file says why, beside its name; the two slices were kept.
+    error = page.get_by_test_id("file-error")
+    error.wait_for()
+    assert error.count() == 1 and "not an image" in error.inner_text()
+    assert "notes.png" in page.get_by_test_id("file-row").nth(2).inner_text()
     screenshot(page, "scans-upload.png")
     assert Scan.objects.filter(owner=alice, patient_reference="STUDY-0001").count() == 2
 
     page.get_by_role("link", name="open result").first.click()
     page.wait_for_url(re.compile(r"/scans/[0-9a-f-]{36}/$"))
+    if page.get_by_test_id("live-status").is_visible():
+        screenshot(page, "scans-result-waiting.png")
     # Either still waiting (live status) or already done: the page must end on the result without a manual reload.
     label = page.get_by_test_id("result-label")
     try:
