@@ -1,6 +1,7 @@
 """The API's shapes: request validation and response bodies. No business logic: that lives in services."""
 
 from django.urls import reverse
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from api.health import REACHABILITY, WORKER_REACHABILITY
@@ -9,6 +10,22 @@ from reviews.models import ReviewDecision
 from scans.models import Prediction, Scan, ScanStatus
 
 PATIENT_REF_MAX_LENGTH = 64  # as scans.forms.UploadForm and Scan.patient_reference
+
+
+class Text(serializers.CharField):
+    """A CharField whose schema also says what DRF enforces anyway: no NUL characters."""
+
+
+class TextExtension(OpenApiSerializerFieldExtension):
+    target_class = Text
+
+    def map_serializer_field(self, auto_schema, direction) -> dict:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": r"^[^\x00]*$"}
+
+
+def text(**kwargs) -> Text:
+    return Text(**kwargs)
 
 
 def absolute(request, name: str, scan: Scan) -> str:
@@ -27,8 +44,8 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150, trim_whitespace=False)
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    username = text(max_length=150, trim_whitespace=False)
+    password = text(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
 
 
 class TokenSerializer(serializers.Serializer):
@@ -45,14 +62,14 @@ class UploadRequestSerializer(serializers.Serializer):
         child=serializers.FileField(), min_length=1,
         help_text="One or more image files (JPEG, PNG, BMP, TIFF or DICOM), each in its own part named `file`.",
     )  # fmt: skip
-    patient_ref = serializers.CharField(
+    patient_ref = text(
         required=False, allow_blank=True, max_length=PATIENT_REF_MAX_LENGTH,
         help_text="Your own pseudonymous reference, e.g. a study code. Never a name or record number.",
     )  # fmt: skip
 
 
 class UploadFieldsSerializer(serializers.Serializer):
-    patient_ref = serializers.CharField(required=False, allow_blank=True, max_length=PATIENT_REF_MAX_LENGTH)
+    patient_ref = text(required=False, allow_blank=True, max_length=PATIENT_REF_MAX_LENGTH)
 
 
 class CreatedScanSerializer(serializers.Serializer):
@@ -91,7 +108,7 @@ class ScanFilterSerializer(serializers.Serializer):
     abstained = serializers.BooleanField(required=False, help_text="The model declined to commit to a label.")
     created_after = serializers.DateField(required=False, help_text="Uploaded on or after this day (YYYY-MM-DD).")
     created_before = serializers.DateField(required=False, help_text="Uploaded on or before this day (YYYY-MM-DD).")
-    q = serializers.CharField(required=False, max_length=100, help_text="Part of the patient reference or file name.")
+    q = text(required=False, allow_blank=True, max_length=100, help_text="Part of the patient reference or file name.")
 
 
 class ScanSummarySerializer(serializers.Serializer):
@@ -227,7 +244,7 @@ class ReviewRequestSerializer(serializers.Serializer):
         choices=CLASS_NAMES, required=False, allow_blank=True,
         help_text="Required when decision is `overridden`: the class that replaces the AI label.",
     )  # fmt: skip
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = text(required=False, allow_blank=True, max_length=2000)
 
     def validate(self, data: dict) -> dict:
         if data["decision"] == ReviewDecision.OVERRIDDEN and not data.get("override_label"):
@@ -239,13 +256,13 @@ class ReviewRequestSerializer(serializers.Serializer):
 # know that an override names its class.
 class ConfirmReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[ReviewDecision.CONFIRMED.value])
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = text(required=False, allow_blank=True, max_length=2000)
 
 
 class OverrideReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[ReviewDecision.OVERRIDDEN.value])
     override_label = serializers.ChoiceField(choices=CLASS_NAMES, help_text="The class that replaces the AI label.")
-    note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    note = text(required=False, allow_blank=True, max_length=2000)
 
 
 # --- Model and health -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
 from rest_framework.decorators import (
     api_view,
@@ -19,6 +19,7 @@ from rest_framework.decorators import (
     content_negotiation_class,
     parser_classes,
     permission_classes,
+    schema,
 )
 from rest_framework.exceptions import NotFound, ValidationError as ApiValidationError
 from rest_framework.generics import GenericAPIView
@@ -200,7 +201,8 @@ class ScansView(GenericAPIView):
         operation_id="v1_scans_create",
     )
     def post(self, request: Request) -> Response:
-        fields = s.UploadFieldsSerializer(data={"patient_ref": request.data.get("patient_ref", "")})
+        refs = request.data.getlist("patient_ref") if hasattr(request.data, "getlist") else []
+        fields = s.UploadFieldsSerializer(data={"patient_ref": refs if len(refs) > 1 else (refs or [""])[0]})
         files = request.FILES.getlist("file")
         if not fields.is_valid() or not files:
             error = "Send one or more files, each in a part named `file`." if not files else "Invalid input."
@@ -275,8 +277,12 @@ def scan_heatmap(request: Request, scan_id) -> HttpResponse:
     return _file_response(prediction.heatmap.name, content_type="image/png", filename="heatmap.png")
 
 
-@extend_schema(tags=["scans"], summary="The PDF report of a finished scan",
-               responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_errors(401, 404, 409)})  # fmt: skip
+@extend_schema(
+    tags=["scans"],
+    summary="The PDF report of a finished scan",
+    parameters=[OpenApiParameter("paper", str, enum=["a4", "letter"], description="Page size (default A4).")],
+    responses={(200, "application/pdf"): OpenApiTypes.BINARY, **_errors(400, 401, 404, 409)},
+)
 @api_view(["GET"])
 @content_negotiation_class(IgnoreAcceptHeader)
 def scan_report(request: Request, scan_id) -> HttpResponse:
@@ -285,13 +291,26 @@ def scan_report(request: Request, scan_id) -> HttpResponse:
         report = report_input_for_scan(scan=scan)
     except ReportNotReady as error:
         return Response({"error": str(error)}, status=status.HTTP_409_CONFLICT)
-    pdf = build_report_pdf(report)
+    paper = request.query_params.get("paper", "a4")
+    if paper not in ("a4", "letter"):
+        raise ApiValidationError({"paper": ["Choose a4 or letter."]})
+    pdf = build_report_pdf(report, page_size="Letter" if paper == "letter" else "A4")
     _audit(request, AuditAction.DOWNLOAD_REPORT, scan)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="neuroscan-report-{scan.id}.pdf"'
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class _BodyRequired(AutoSchema):
+    """drf-spectacular cannot tell that a one-of body is required; this one is."""
+
+    def _get_request_body(self, direction="request"):
+        body = super()._get_request_body(direction)
+        if body:
+            body["required"] = True
+        return body
 
 
 @extend_schema(
@@ -308,6 +327,7 @@ def scan_report(request: Request, scan_id) -> HttpResponse:
 )
 @api_view(["POST"])
 @parser_classes([JSONParser, FormParser, MultiPartParser])
+@schema(_BodyRequired())
 def scan_review_create(request: Request, scan_id) -> Response:
     scan = _scan_for(request, scan_id)
     data = s.ReviewRequestSerializer(data=request.data)

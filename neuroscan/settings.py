@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.blank_strings_any_of"],
     "ENUM_NAME_OVERRIDES": {
         "ScanStatusEnum": "scans.models.ScanStatus.choices",
         "LabelEnum": "ml.config.CLASS_NAMES",

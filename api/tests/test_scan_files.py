@@ -51,6 +51,14 @@ def test_it_serves_the_report_once_done(alice_api, alice):
     assert audited(AuditAction.DOWNLOAD_REPORT, scan)
 
 
+def test_it_prints_the_report_on_letter_paper(alice_api, alice):
+    scan = make_done_scan(alice)
+    a4 = content(alice_api.get(f"/api/v1/scans/{scan.id}/report"))
+    letter = content(alice_api.get(f"/api/v1/scans/{scan.id}/report", {"paper": "letter"}))
+    assert b"/MediaBox [ 0 0 595.2756 841.8898 ]" in a4 and b"/MediaBox [ 0 0 612 792 ]" in letter
+    assert_json_error(alice_api.get(f"/api/v1/scans/{scan.id}/report", {"paper": "a3"}), 400)
+
+
 @pytest.mark.parametrize("part", ["image", "heatmap", "report"])
 def test_reviewers_may_fetch(bob_api, alice, part):
     scan = make_done_scan(alice)

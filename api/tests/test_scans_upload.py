@@ -61,6 +61,11 @@ def test_it_refuses_a_long_patient_ref(alice_api):
     assert "patient_ref" in body["fields"] and not Scan.objects.exists()
 
 
+def test_it_takes_one_patient_ref_per_batch(alice_api):
+    body = assert_json_error(alice_api.post(URL, {"file": [upload_file(image_bytes())], "patient_ref": ["A", "B"]}, format="multipart"), 400)
+    assert "patient_ref" in body["fields"] and not Scan.objects.exists()
+
+
 @pytest.mark.parametrize("extra, expected", [(-1, 201), (0, 201), (1, 413)])
 def test_it_enforces_the_size_limit(alice_api, settings, extra, expected):
     data = image_bytes()

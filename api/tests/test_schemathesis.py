@@ -2,7 +2,7 @@
 
 In-process (WSGI), as alice with a token; bounded in examples and time. Every response must be a
 non-5xx that conforms to the schema (status code, content type, body). Half of the generated scan
-ids are swapped for alice's finished scan, so the 200 answers are checked as well as the 404s.
+ids of schema-valid cases are swapped for alice's finished scan, so the 200 answers are checked as well as the 404s.
 """
 
 import pytest
@@ -72,6 +72,13 @@ def installed_model_card(monkeypatch):
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
 def test_the_api_honours_its_schema(case, alice_token, alice_scan, installed_model_card):
     scan_id = case.path_parameters.get("scan_id") if case.path_parameters else None
-    if scan_id is not None and hash(str(scan_id)) % 2:
+    # Only in schema-valid cases: a negative case must stay as invalid as schemathesis made it.
+    positive = case.meta is None or not case.meta.generation.mode.is_negative
+    if positive and scan_id is not None and hash(str(scan_id)) % 2:
         case.path_parameters["scan_id"] = str(alice_scan.id)
-    case.call_and_validate(headers={"Authorization": f"Token {alice_token}"})
+    excluded = []
+    if case.operation.method.upper() == "POST" and case.operation.path == "/api/v1/scans/":
+        # Multipart text is untyped on the wire: a "number" 42 arrives as the valid string "42", so
+        # schemathesis's type mutations of patient_ref cannot be told apart from valid input.
+        excluded.append(schemathesis.checks.negative_data_rejection)
+    case.call_and_validate(headers={"Authorization": f"Token {alice_token}"}, excluded_checks=excluded)
