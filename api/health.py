@@ -26,10 +26,16 @@ def database_status() -> str:
     return OK
 
 
+def _transport() -> str:
+    """The broker's kind ("redis", "filesystem"), from the connection the app would really use."""
+    with celery_app.connection_for_write() as conn:  # not connected: only the transport class is read
+        return conn.transport.driver_type
+
+
 def _broadcast_capable() -> bool:
     # kombu's filesystem transport has no fan-out exchange: control.ping() would wait out
     # its timeout and hear nothing even with workers running, so it proves nothing there.
-    return celery_app.conf.broker_url.startswith(("redis://", "rediss://"))
+    return _transport() == "redis"
 
 
 def _filesystem_broker_status() -> str:
@@ -43,7 +49,7 @@ def _filesystem_broker_status() -> str:
 
 
 def broker_status() -> str:
-    if celery_app.conf.broker_url.startswith("filesystem://"):
+    if _transport() == "filesystem":
         return _filesystem_broker_status()
     try:
         with celery_app.connection_for_write() as conn:
