@@ -1,7 +1,6 @@
 """GET /api/v1/scans/{id}/image, /heatmap (PNG) and /report (PDF): authorised streams, audited."""
 
 import pytest
-from PIL import Image
 
 from accounts.audit import AuditAction
 from accounts.models import AuditEvent
