@@ -1,8 +1,11 @@
 """JSON errors for any API URL, the OpenAPI document and the Swagger UI served from local files."""
 
+import re
+
 import pytest
 import yaml
 from django.contrib.staticfiles import finders
+from django.core.management import call_command
 
 from api.tests.conftest import assert_json_error
 
@@ -55,3 +58,14 @@ def test_the_docs_are_served_from_local_static_files(client):
         assert cdn not in html
     # collectstatic (and the test server) find the bundle in the installed sidecar app.
     assert finders.find("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+
+
+def test_the_docs_work_with_the_production_static_files(client, settings, tmp_path):
+    """collectstatic gathers the sidecar's Swagger UI into the hashed manifest the portal serves."""
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+    call_command("collectstatic", interactive=False, verbosity=0)
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    [bundle] = re.findall(r"/static/(drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle\.[0-9a-f]{12}\.js)", response.content.decode())
+    assert (tmp_path / bundle).exists()
