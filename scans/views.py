@@ -165,7 +165,8 @@ def detail(request: HttpRequest, scan: Scan) -> HttpResponse:
              "chosen": label == prediction.label}
             for label in CLASS_NAMES
         ]  # fmt: skip
-        context["timings"] = sorted(prediction.timings_ms.items())
+        # The total last; the database (PostgreSQL jsonb) does not keep the keys' order.
+        context["timings"] = sorted(prediction.timings_ms.items(), key=lambda item: (item[0] == "total", item[0]))
     return render(request, "scans/detail.html", context)
 
 

@@ -54,6 +54,19 @@ def test_a_second_run_changes_nothing(alice):
     assert (list(Prediction.objects.values()), Scan.objects.values().get(), media_files()) == before
 
 
+def test_the_database_refuses_a_second_prediction_for_the_same_model(alice):
+    from django.db import IntegrityError, transaction
+
+    scan = make_scan(alice)
+    _analyse(scan, FakeClassifier())
+    first = Prediction.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Prediction.objects.create(scan=scan, model_version=first.model_version, label="notumor", probabilities={},
+                                  confidence=0.5, heatmap=first.heatmap.name)  # fmt: skip
+    Prediction.objects.create(scan=scan, model_version="fake-2", label="notumor", probabilities={}, confidence=0.5,
+                              heatmap=first.heatmap.name)  # fmt: skip  another model version may answer too
+
+
 def test_a_run_after_a_crash_between_prediction_and_done_only_marks_it_done(alice):
     scan = make_scan(alice)
     _analyse(scan, FakeClassifier())
