@@ -180,7 +180,8 @@ def scans_sweep(*, now=None) -> dict[str, int]:
     """Re-send the tasks of scans that no worker is known to be handling; fail those that keep dying.
 
     Picks scans queued whose message was never sent (broker down at upload) or was sent more than
-    SCANS_STUCK_AFTER_SECONDS ago, and scans processing for longer than that (their worker died).
+    SCANS_STUCK_AFTER_SECONDS ago, and scans processing for longer than that (their worker died),
+    at most once per SCANS_STUCK_AFTER_SECONDS each.
     A scan whose worker died SCANS_MAX_ATTEMPTS times is failed instead of being sent again.
     """
     now = now or timezone.now()
@@ -188,7 +189,10 @@ def scans_sweep(*, now=None) -> dict[str, int]:
     stuck = Scan.objects.filter(
         Q(status=ScanStatus.QUEUED, enqueued_at__isnull=True)
         | Q(status=ScanStatus.QUEUED, enqueued_at__lt=deadline)
+        # Processing for too long, and not already sent again within the deadline (a busy queue
+        # must not collect one more duplicate every sweep).
         | Q(status=ScanStatus.PROCESSING, processing_started_at__lt=deadline)
+        & (Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=deadline))
     ).order_by("created_at")
     counts = {"sent": 0, "unsent": 0, "failed": 0}
     for scan_id, status, attempts in stuck.values_list("id", "status", "attempts")[: settings.SCANS_SWEEP_BATCH]:

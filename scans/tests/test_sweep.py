@@ -51,11 +51,24 @@ def test_it_sends_again_a_queued_scan_only_after_the_deadline(alice, sent_tasks,
 def test_it_sends_again_a_scan_stuck_in_processing_after_the_deadline(alice, sent_tasks, age, sent):
     scan = make_scan(alice)
     now = timezone.now()
+    started = now - timedelta(seconds=age)
     Scan.objects.filter(pk=scan.pk).update(
-        status=ScanStatus.PROCESSING, attempts=1, enqueued_at=now, processing_started_at=now - timedelta(seconds=age)
+        status=ScanStatus.PROCESSING, attempts=1, enqueued_at=started - timedelta(seconds=1), processing_started_at=started
     )
     services.scans_sweep(now=now)
     assert _sent_ids(sent_tasks) == ([str(scan.id)] if sent else [])
+
+
+def test_it_sends_a_stuck_scan_again_at_most_once_per_deadline(alice, sent_tasks):
+    scan = make_scan(alice)
+    now = timezone.now()
+    long_ago = now - timedelta(seconds=STUCK * 3)
+    Scan.objects.filter(pk=scan.pk).update(status=ScanStatus.PROCESSING, attempts=1, enqueued_at=long_ago, processing_started_at=long_ago)
+    services.scans_sweep(now=now)
+    services.scans_sweep(now=now + timedelta(seconds=60))  # the next beat: the re-sent message is still on its way
+    assert _sent_ids(sent_tasks) == [str(scan.id)]
+    services.scans_sweep(now=timezone.now() + timedelta(seconds=STUCK + 1))
+    assert _sent_ids(sent_tasks) == [str(scan.id)] * 2
 
 
 @pytest.mark.parametrize(("attempts", "outcome"), [(2, ScanStatus.PROCESSING), (3, ScanStatus.FAILED)])
