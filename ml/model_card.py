@@ -30,6 +30,8 @@ TRAINING_COMMANDS = (
     "on the shared 2-core CPU epochs took ~150 s, so the 45-epoch cosine schedule could not anneal before the deadline",
     "phase 2: python -m ml.train --initial-weights <phase-1 best model> --epochs 20 --learning-rate 1e-3 --max-minutes 58 --patience 10 "
     "-- a fresh cosine schedule from the phase-1 best epoch; the saved model is only replaced when validation improves",
+    "then: python -m ml.train --recalibrate-batch-norm (batch-norm statistics re-estimated on augmented training images), "
+    "python -m ml.calibrate, python -m ml.model_card",
 )
 
 
@@ -242,6 +244,7 @@ def build_card(weights_dir: Path) -> dict:
             "epochs_run": len(log),
             "best_epoch": best_epoch + 1,
             "selection": "best validation accuracy, ties broken by lower validation loss",
+            "batch_norm_recalibration": json.loads((weights_dir / "batch_norm_recalibration.json").read_text()),
             "log": f"ml/weights/{config.TRAINING_LOG_NAME}",
         },
         "calibration": {
@@ -321,6 +324,7 @@ def render_markdown(card: dict) -> str:
         f"- Input {card['architecture']['input']}, {card['architecture']['parameters']:,} parameters; Grad-CAM layer `{card['architecture']['last_conv_layer']}`.",
         f"- {card['training']['optimizer']}; seed {card['training']['seed']}; {card['training']['epochs_run']} epochs run, best epoch {card['training']['best_epoch']} ({card['training']['selection']}).",
         *[f"- {command}" for command in card["training"]["commands"]],
+        f"- Batch-norm re-estimation on the final weights: validation accuracy {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_before'])} -> {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_after'])} (kept: {card['training']['batch_norm_recalibration']['kept']}).",
         f"- Log: `{card['training']['log']}`; curves: `ml/artifacts/training_curves.png`.",
         "",
         "## Validation results (grouped split, through the real inference path)",
