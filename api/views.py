@@ -201,7 +201,8 @@ class ScansView(GenericAPIView):
         operation_id="v1_scans_create",
     )
     def post(self, request: Request) -> Response:
-        refs = request.data.getlist("patient_ref")  # multipart: one value per part; a batch has one reference
+        # Multipart gives a QueryDict (one value per part; a batch has one reference); a body-less POST a dict.
+        refs = request.data.getlist("patient_ref") if hasattr(request.data, "getlist") else []
         fields = s.UploadFieldsSerializer(data={"patient_ref": refs if len(refs) > 1 else (refs or [""])[0]})
         files = request.FILES.getlist("file")
         if not fields.is_valid() or not files:

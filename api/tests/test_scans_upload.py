@@ -56,6 +56,11 @@ def test_it_requires_a_file(alice_api):
     assert body["files"] == [] and not Scan.objects.exists()
 
 
+def test_it_answers_a_post_without_a_body(alice_api):
+    body = assert_json_error(alice_api.generic("POST", URL), 400)
+    assert body["files"] == [] and body["scans"] == []
+
+
 def test_it_refuses_a_long_patient_ref(alice_api):
     body = assert_json_error(alice_api.post(URL, {"file": [upload_file(image_bytes())], "patient_ref": "x" * 65}, format="multipart"), 400)
     assert "patient_ref" in body["fields"] and not Scan.objects.exists()
