@@ -35,6 +35,7 @@ CALIBRATION_FILE_NAME = "calibration.json"  # temperature + abstain threshold
 OOD_FILE_NAME = "ood.npz"  # Mahalanobis statistics of training features
 MODEL_CARD_JSON_NAME = "model_card.json"
 TRAINING_LOG_NAME = "training_log.csv"
+BATCH_NORM_REPORT_NAME = "batch_norm_recalibration.json"  # validation accuracy before/after re-estimation
 ARTIFACTS_DIR = ML_DIR / "artifacts"
 SPLIT_FILE = ARTIFACTS_DIR / "split.json"
 CACHE_DIR = ML_DIR / ".cache"

@@ -244,7 +244,7 @@ def build_card(weights_dir: Path) -> dict:
             "epochs_run": len(log),
             "best_epoch": best_epoch + 1,
             "selection": "best validation accuracy, ties broken by lower validation loss",
-            "batch_norm_recalibration": json.loads((weights_dir / "batch_norm_recalibration.json").read_text()),
+            "batch_norm_recalibration": json.loads((weights_dir / config.BATCH_NORM_REPORT_NAME).read_text()),
             "log": f"ml/weights/{config.TRAINING_LOG_NAME}",
         },
         "calibration": {

@@ -168,7 +168,7 @@ def recalibrate_saved_model(output_dir: Path, split_file: Path, cache_path: Path
     if kept:
         save_inference_model(model, int(model.input_shape[1]), weights_file)
     report = {"validation_accuracy_before": before, "validation_accuracy_after": after, "kept": kept, "data": "training split, training augmentation, 2 passes, momentum 0.98"}
-    (output_dir / "batch_norm_recalibration.json").write_text(json.dumps(report, indent=1) + "\n")
+    (output_dir / config.BATCH_NORM_REPORT_NAME).write_text(json.dumps(report, indent=1) + "\n")
     return report
 
 
