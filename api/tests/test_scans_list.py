@@ -18,7 +18,7 @@ def ids(response) -> list[str]:
     return [item["id"] for item in response.json()["results"]]
 
 
-def test_it_lists_only_the_callers_scans(alice_api, bob_api, alice, bob):
+def test_it_lists_only_the_callers_scans(alice_api, bob_api, charlie_api, alice, bob):
     mine = make_scan(alice, patient_reference="P-1")
     make_scan(bob)
     response = alice_api.get(URL)
@@ -28,6 +28,7 @@ def test_it_lists_only_the_callers_scans(alice_api, bob_api, alice, bob):
     assert item["url"] == f"http://testserver/api/v1/scans/{mine.id}/"
     # A reviewer's list is their own scans too: others' are reached by id.
     assert str(mine.id) not in ids(bob_api.get(URL))
+    assert ids(charlie_api.get(URL)) == []
 
 
 def test_it_paginates(alice_api, alice):
