@@ -66,7 +66,7 @@ ECE_BINS = 15
 # Cheap input checks that run before the network: images the model must not judge at all.
 MIN_IMAGE_SIDE = 48  # pixels
 MAX_ASPECT_RATIO = 2.5  # long side / short side
-MIN_INTENSITY_STD = 0.02  # on a 0..1 scale: near-constant images carry no anatomy
+MIN_INTENSITY_RANGE = 0.02  # 0.5-99.5 percentile spread, as a fraction of full scale: below it an image is blank
 # A brain MRI is grey; a few training files are tinted. An image is refused as coloured when
 # more than this fraction of its pixels are strongly saturated.
 SATURATED_PIXEL_FRACTION = 0.10

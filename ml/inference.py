@@ -149,11 +149,15 @@ class Classifier:
     # --- the three public calls -----------------------------------------------------------
 
     def predict(self, image: np.ndarray) -> ClassificationResult:
-        prepared = self._prepare(image)
+        """Calibrated probabilities and the abstain decision; timings: preprocess, predict, total (ms)."""
         started = time.perf_counter()
+        prepared = self._prepare(image)
+        network_started = time.perf_counter()
         logits, features = self._forward(prepared.model_input)
-        predict_ms = _milliseconds_since(started)
-        return self._result(prepared, logits.numpy()[0], features.numpy(), {"preprocess": prepared.preprocess_ms, "predict": predict_ms})
+        timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(network_started)}
+        result = self._result(prepared, logits.numpy()[0], features.numpy(), timings)
+        timings["total"] = _milliseconds_since(started)
+        return result
 
     def explain(self, image: np.ndarray, class_name: str | None = None) -> Explanation:
         prepared = self._prepare(image)
@@ -161,13 +165,18 @@ class Classifier:
         return explanation
 
     def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation]:
-        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the predicted class."""
+        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the predicted class.
+
+        Timings (ms): preprocess; predict (forward pass with gradients); gradcam (heat map back
+        to the original size + overlay); total.
+        """
         started = time.perf_counter()
         prepared = self._prepare(image)
         logits, features, explanation, timings = self._predict_and_explain(prepared, None)
         timings = {"preprocess": prepared.preprocess_ms, **timings}
+        result = self._result(prepared, logits, features, timings)
         timings["total"] = _milliseconds_since(started)
-        return self._result(prepared, logits, features, timings), explanation
+        return result, explanation
 
     # --- internals --------------------------------------------------------------------------
 
@@ -190,7 +199,7 @@ class Classifier:
         started = time.perf_counter()
         heatmap = np.clip(map_to_original(normalise_cam(cam.numpy()), prepared.geometry), 0.0, 1.0)  # (H, W)
         explanation = Explanation(CLASS_NAMES[int(chosen)], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
-        timings = {"predict_and_gradients": network_ms, "gradcam": _milliseconds_since(started)}
+        timings = {"predict": network_ms, "gradcam": _milliseconds_since(started)}
         return logits.numpy()[0], features.numpy(), explanation, timings
 
     def _result(self, prepared: _Prepared, logits: np.ndarray, features: np.ndarray, timings: dict) -> ClassificationResult:

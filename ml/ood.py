@@ -47,7 +47,7 @@ def input_check_reason(image: np.ndarray, grey: np.ndarray) -> str | None:
     low, high = sampled_percentiles(grey, [0.5, 99.5])
     # uint8 has a known full scale; other types are judged against their own magnitude.
     scale = 255.0 if image.dtype == np.uint8 else max(abs(float(low)), abs(float(high)), 1e-12)
-    if high - low < config.MIN_INTENSITY_STD * scale:
+    if high - low < config.MIN_INTENSITY_RANGE * scale:
         return "The image is blank or nearly uniform: there is no anatomy to judge."
     if image.ndim == 3 and image.shape[2] >= 3:
         fraction = saturated_fraction(image)
