@@ -38,6 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", default=os.environ.get("NEUROSCAN_TOKEN"),
                         help="API token (default: $NEUROSCAN_TOKEN); or use --username")
     parser.add_argument("--username", help="log in for a token; the password is read from $NEUROSCAN_PASSWORD or asked")
+    parser.add_argument("--all-files", action="store_true",
+                        help="send every file, not only image names (DICOM files often have no extension); the server reads the contents")
     parser.add_argument("--patient-ref", default="", help="pseudonymous reference stored with every scan")
     parser.add_argument("--batch-size", type=int, default=10, help="files per upload request (default 10)")
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between polls (default 2)")
@@ -79,15 +81,17 @@ def _error_of(response: requests.Response) -> str:
         return response.text[:200]
 
 
-def image_files(folder: Path) -> list[Path]:
-    return sorted(path for path in folder.iterdir() if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES)
+def image_files(folder: Path, *, all_files: bool = False) -> list[Path]:
+    return sorted(path for path in folder.iterdir()
+                  if path.is_file() and not path.name.startswith(".") and (all_files or path.suffix.lower() in IMAGE_SUFFIXES))  # fmt: skip
 
 
 def upload_batch(session: requests.Session, base: str, paths: list[Path], patient_ref: str) -> tuple[list[dict], list[dict]]:
     """POST one batch; returns (created scans, refused files). Accepted files of a refused batch are kept."""
     handles = [path.open("rb") for path in paths]
     try:
-        files = [("file", (path.name, handle, MEDIA_TYPES[path.suffix.lower()])) for path, handle in zip(paths, handles)]
+        files = [("file", (path.name, handle, MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")))
+                 for path, handle in zip(paths, handles)]  # fmt: skip
         data = {"patient_ref": patient_ref} if patient_ref else {}
         response = session.post(api_url(base, "/api/v1/scans/"), files=files, data=data, timeout=300)
     finally:
@@ -158,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     session = requests.Session()
     session.headers.update({"Authorization": f"Token {token}", "Accept": "application/json",
                             "User-Agent": "neuroscan-client/1.0"})  # fmt: skip
-    paths = image_files(args.folder)
+    paths = image_files(args.folder, all_files=args.all_files)
     if not paths:
         log(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {args.folder}.")
         return 1

@@ -1,6 +1,7 @@
 """scripts/neuroscan_client.py, run as a subprocess against a live server, as a user would run it."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from api.services import token_get_or_create
-from conftest import DATA_DIR, ROOT, need_data
+from conftest import DATA_DIR, PASSWORD, ROOT, need_data
 from ml import config as ml_config
 from scans.models import Scan
 from scans.tests.factories import image_bytes
@@ -18,9 +19,12 @@ CLIENT = ROOT / "scripts" / "neuroscan_client.py"
 TRAINING = DATA_DIR / "brain-mri" / "Training"
 
 
-def run_client(live_server, token: str, folder: Path, *extra: str, timeout: float = 60) -> tuple[int, list[dict], str]:
-    command = [sys.executable, str(CLIENT), "--url", live_server.url, "--token", token, "--interval", "0.5", *extra, str(folder)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+def run_client(live_server, token: str | None, folder: Path, *extra: str, timeout: float = 60,
+               env: dict | None = None) -> tuple[int, list[dict], str]:  # fmt: skip
+    credentials = ["--token", token] if token else []
+    command = [sys.executable, str(CLIENT), "--url", live_server.url, *credentials, "--interval", "0.5", *extra, str(folder)]
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("NEUROSCAN_")}
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env={**environment, **(env or {})})
     records = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return done.returncode, records, done.stderr
 
@@ -40,6 +44,19 @@ def test_it_reports_refusals_and_stops_waiting_at_its_timeout(live_server, alice
     assert by_file["good.png"]["status"] == "queued" and by_file["good.png"]["timed_out"] is True
     scan = Scan.objects.get()
     assert str(scan.id) == by_file["good.png"]["id"] and scan.owner == alice and scan.patient_reference == "STUDY-3"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_logs_in_with_a_password_and_can_send_every_file(live_server, alice, tmp_path):
+    (tmp_path / "scan-without-extension").write_bytes(image_bytes("TIFF"))
+    (tmp_path / "notes.txt").write_text("not an image")
+    code, records, stderr = run_client(live_server, None, tmp_path, "--username", "alice", "--all-files", "--timeout", "0",
+                                       env={"NEUROSCAN_PASSWORD": PASSWORD})  # fmt: skip
+    assert code == 1, stderr
+    by_file = {record["file"]: record for record in records}
+    assert by_file["notes.txt"]["status"] == "refused"
+    assert by_file["scan-without-extension"]["status"] == "queued"
+    assert Scan.objects.get().format == "tiff"
 
 
 @pytest.mark.django_db(transaction=True)
