@@ -181,7 +181,9 @@ class ScansView(GenericAPIView):
             query=data.get("q", "").strip(),
         )
         page = self.paginate_queryset(scans_history_for_user(user=request.user, filters=filters))
-        return self.get_paginated_response(s.ScanSummarySerializer(page, many=True, context={"request": request}).data)
+        response = self.get_paginated_response(s.ScanSummarySerializer(page, many=True, context={"request": request}).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     @extend_schema(
         tags=["scans"],
@@ -239,7 +241,7 @@ def scan_detail(request: Request, scan_id) -> Response:
     _audit(request, AuditAction.VIEW_RESULT, scan)
     context = {"request": request, "prediction": prediction, "reviews": reviews_for_scan(scan=scan)}
     response = Response(s.ScanDetailSerializer(scan, context=context).data)
-    response["Cache-Control"] = "no-store"
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -19,7 +19,9 @@ def url(scan) -> str:
 
 def test_it_shows_a_finished_scan(alice_api, alice):
     scan = make_done_scan(alice, patient_reference="STUDY-1", name="brain.png")
-    body = alice_api.get(url(scan)).json()
+    response = alice_api.get(url(scan))
+    assert response["Cache-Control"] == "private, no-store"
+    body = response.json()
     assert body["id"] == str(scan.id) and body["status"] == "done"
     assert body["original_filename"] == "brain.png" and body["patient_ref"] == "STUDY-1"
     assert (body["width"], body["height"]) == (96, 80) and body["failure_reason"] == ""

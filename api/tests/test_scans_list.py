@@ -23,6 +23,7 @@ def test_it_lists_only_the_callers_scans(alice_api, bob_api, charlie_api, alice,
     make_scan(bob)
     response = alice_api.get(URL)
     assert ids(response) == [str(mine.id)]
+    assert response["Cache-Control"] == "private, no-store"
     item = response.json()["results"][0]
     assert item["patient_ref"] == "P-1" and item["status"] == "queued" and item["label"] is None
     assert item["url"] == f"http://testserver/api/v1/scans/{mine.id}/"
