@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -32,6 +32,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return Response({"error": "The request is too large."}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    elif isinstance(exc, SuspiciousOperation):  # e.g. too many fields or files in one request
+        logger.warning("API request refused: %s", type(exc).__name__)
+        return Response({"error": "Bad request."}, status=status.HTTP_400_BAD_REQUEST)
     if not isinstance(exc, exceptions.APIException):
         logger.exception("Unexpected error in the API (%s).", type(exc).__name__)
         set_rollback()

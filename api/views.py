@@ -6,7 +6,8 @@ Every access is audited like its page twin.
 """
 
 from django.contrib.auth import authenticate
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent, ValidationError
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from drf_spectacular.openapi import AutoSchema
@@ -203,10 +204,17 @@ class ScansView(GenericAPIView):
         operation_id="v1_scans_create",
     )
     def post(self, request: Request) -> Response:
-        # Multipart gives a QueryDict (one value per part; a batch has one reference); a body-less POST a dict.
-        refs = request.data.getlist("patient_ref") if hasattr(request.data, "getlist") else []
+        try:
+            # Multipart gives a QueryDict (one value per part; a batch has one reference); a body-less POST a dict.
+            refs = request.data.getlist("patient_ref") if hasattr(request.data, "getlist") else []
+            files = request.FILES.getlist("file")
+        except TooManyFilesSent:
+            return Response({"error": f"Send at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} files per request.",
+                             "files": [], "scans": []}, status=status.HTTP_400_BAD_REQUEST)  # fmt: skip
+        except RequestDataTooBig:  # the form fields besides the files are over DATA_UPLOAD_MAX_MEMORY_SIZE
+            return Response({"error": "The request's form fields are too large.", "files": [], "scans": []},
+                            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)  # fmt: skip
         fields = s.UploadFieldsSerializer(data={"patient_ref": refs if len(refs) > 1 else (refs or [""])[0]})
-        files = request.FILES.getlist("file")
         if not fields.is_valid() or not files:
             error = "Send one or more files, each in a part named `file`." if not files else "Invalid input."
             return Response({"error": error, "files": [], "scans": [], **({"fields": fields.errors} if fields.errors else {})},

@@ -31,6 +31,14 @@ def test_wrong_methods_are_json_405(alice_api):
     assert_json_error(alice_api.put("/api/v1/health/"), 405)
 
 
+def test_an_oversized_body_is_a_json_413(alice_api, alice, settings):
+    from scans.tests.factories import make_done_scan
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    response = alice_api.post(f"/api/v1/scans/{make_done_scan(alice).id}/reviews/", {"decision": "confirmed", "note": "x" * 100}, format="json")
+    assert_json_error(response, 413)
+
+
 def test_malformed_json_is_a_json_400(alice_api, alice):
     from scans.tests.factories import make_done_scan
 

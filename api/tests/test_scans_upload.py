@@ -88,6 +88,19 @@ def test_it_answers_429_over_the_quota(alice_api, alice, settings):
     assert Scan.objects.count() == 1
 
 
+def test_it_limits_the_files_per_request(alice_api, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 2
+    files = [upload_file(image_bytes(), f"{n}.png") for n in range(3)]
+    body = assert_json_error(alice_api.post(URL, {"file": files}, format="multipart"), 400)
+    assert "at most 2 files" in body["error"] and body["files"] == [] and not Scan.objects.exists()
+
+
+def test_it_answers_413_for_an_oversized_request(alice_api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    body = assert_json_error(alice_api.post(URL, {"patient_ref": "x" * 100}, format="multipart"), 413)
+    assert body["files"] == [] and body["scans"] == []
+
+
 def test_it_refuses_json(alice_api):
     assert_json_error(alice_api.post(URL, {"file": "x"}, format="json"), 415)
 
