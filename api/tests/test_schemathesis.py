@@ -1,9 +1,12 @@
 """Property-based contract test: schemathesis drives every operation of the live OpenAPI document.
 
 In-process (WSGI), as alice with a token; bounded in examples and time. Every response must be a
-non-5xx that conforms to the schema (status code, content type, body). Half of the generated scan
-ids of schema-valid cases are swapped for alice's finished scan, so the 200 answers are checked as well as the 404s.
+non-5xx that conforms to the schema (status code, content type, body). In about half of the
+schema-valid cases the scan id is swapped for alice's finished scan, so that the 200 answers are
+checked as well as the 404s.
 """
+
+import zlib
 
 import pytest
 import schemathesis
@@ -74,7 +77,7 @@ def test_the_api_honours_its_schema(case, alice_token, alice_scan, installed_mod
     scan_id = case.path_parameters.get("scan_id") if case.path_parameters else None
     # Only in schema-valid cases: a negative case must stay as invalid as schemathesis made it.
     positive = case.meta is None or not case.meta.generation.mode.is_negative
-    if positive and scan_id is not None and hash(str(scan_id)) % 2:
+    if positive and scan_id is not None and zlib.crc32(str(scan_id).encode()) % 2:
         case.path_parameters["scan_id"] = str(alice_scan.id)
     excluded = []
     if case.operation.method.upper() == "POST" and case.operation.path == "/api/v1/scans/":
