@@ -25,6 +25,7 @@ class AuditAction(models.TextChoices):
     DOWNLOAD_REPORT = "download_report", "Report downloaded"
     REVIEW = "review", "Review"
     TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
     ADMIN_CHANGE = "admin_change", "Admin change"
     ACCESS_DENIED = "access_denied", "Access denied"
 

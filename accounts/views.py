@@ -54,7 +54,7 @@ def api_token(request: HttpRequest) -> HttpResponse:
             new_key = token_replace(user=request.user, request=request).key
             messages.success(request, "A new API token was created. Any earlier token no longer works.")
         elif action == "revoke":
-            if token_revoke(user=request.user):
+            if token_revoke(user=request.user, request=request):
                 messages.success(request, "Your API token was revoked: scripts that use it are refused from now on.")
             return redirect("accounts:api_token")
     token = Token.objects.filter(user=request.user).first()

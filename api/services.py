@@ -31,7 +31,9 @@ def token_replace(*, user: AbstractBaseUser, request: HttpRequest | None = None)
 
 
 @transaction.atomic
-def token_revoke(*, user: AbstractBaseUser) -> bool:
-    """Delete the user's API token; False if they had none."""
+def token_revoke(*, user: AbstractBaseUser, request: HttpRequest | None = None) -> bool:
+    """Delete the user's API token, audited; False (and no event) if they had none."""
     deleted, _ = Token.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(action=AuditAction.TOKEN_REVOKED, actor=user, request=request, object_type="user", object_id=user.pk)
     return bool(deleted)

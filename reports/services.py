@@ -17,11 +17,15 @@ class ReportNotReady(Exception):
     """The scan has no finished analysis yet."""
 
 
-@lru_cache(maxsize=1)
 def model_card() -> dict:
     """The committed model card (JSON), read without loading TensorFlow in the web process."""
     path = ml_config.WEIGHTS_DIR / ml_config.MODEL_CARD_JSON_NAME
-    return json.loads(path.read_text()) if path.exists() else {}
+    return _read_model_card(path, path.stat().st_mtime) if path.exists() else {}
+
+
+@lru_cache(maxsize=2)
+def _read_model_card(path, modified: float) -> dict:
+    return json.loads(path.read_text())
 
 
 def _read(name: str) -> bytes:

@@ -49,6 +49,10 @@ def test_it_revokes_the_token(alice_client, alice, bob):
     response = alice_client.post(URL, {"action": "revoke"})
     assert response.status_code == 302
     assert not Token.objects.filter(user=alice).exists() and Token.objects.filter(user=bob).exists()
+    [event] = AuditEvent.objects.filter(action=AuditAction.TOKEN_REVOKED)
+    assert event.actor == alice
+    alice_client.post(URL, {"action": "revoke"})  # nothing left to revoke: no second event
+    assert AuditEvent.objects.filter(action=AuditAction.TOKEN_REVOKED).count() == 1
 
 
 def test_it_enforces_csrf(alice):
