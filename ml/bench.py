@@ -8,6 +8,7 @@ Classifier.analyse (the same plus Grad-CAM), on a 512x512 validation-like slice.
 
 import argparse
 import json
+import os
 import resource
 import time
 
@@ -67,6 +68,8 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
         "predict_gradcam_ms": percentiles(timings["predict_gradcam"]),
         "model_load_ms": round(load_ms, 1),
         "peak_rss_mb": round(peak_rss_mb, 1),
+        # Other processes on the same two cores inflate every number above; this says how busy they were.
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "threads": {
             "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
             "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),

@@ -223,7 +223,7 @@ def build_card(weights_dir: Path) -> dict:
             f"per-image intensity scaling between the {config.NORMALISE_LOW_PERCENTILE} and {config.NORMALISE_HIGH_PERCENTILE} percentiles, clipped to [0, 1] (percentiles estimated on a strided pixel sample of ~40k pixels)",
             f"zero-pad to a square, resize to {config.IMAGE_SIZE}x{config.IMAGE_SIZE} (area interpolation when shrinking)",
             "inside the network: per-image standardisation (zero mean, unit variance)",
-            "note: the training cache was built with exact percentiles; the inference path estimates them on a pixel sample (mean absolute difference 0.07/255 on 100 training images); calibration and every number below use the current path",
+            "note: phase 1 trained on a cache built with exact percentiles; phase 2 (the final weights), calibration and every number here use the current function, except that 8-bit RGB input is now converted with OpenCV's fixed-point luma (identical for grey stored as RGB, within half a grey level for coloured files)",
         ],
         "augmentation": [
             "random rotation +-15 deg, shift +-8 %, zoom 0.8-1.25 (adds or removes black margin), left-right flip 50 %, up-down flip 10 %",
@@ -382,7 +382,7 @@ def render_markdown(card: dict) -> str:
         "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
         f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",
         f"- predict + Grad-CAM p50 {bench['predict_gradcam_ms']['p50']:.1f} ms, p95 {bench['predict_gradcam_ms']['p95']:.1f} ms.",
-        f"- model load {bench['model_load_ms']:.0f} ms; peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; image {bench['image_shape']}.",
+        f"- model load {bench['model_load_ms']:.0f} ms; 1-minute load average during the run {bench['load_average_1min']:.2f} (other work shared the 2 cores); peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; image {bench['image_shape']}.",
         "",
         "## Limitations",
         *[f"- {item}" for item in card["limitations"]],
