@@ -32,4 +32,5 @@ def test_anonymous_callers_get_401_json(client, name):
 
 @pytest.mark.parametrize("name", sorted(PUBLIC - {"api:token"}))
 def test_public_endpoints_open_without_login(client, name):
-    assert client.get(reverse(name)).status_code == 200
+    # Health answers 503 when a part is down (no worker runs beside the tests on Redis): still no login.
+    assert client.get(reverse(name)).status_code in ((200, 503) if name == "api:health" else (200,))

@@ -84,4 +84,8 @@ def test_the_api_honours_its_schema(case, alice_token, alice_scan, installed_mod
         # Multipart text is untyped on the wire: a "number" 42 arrives as the valid string "42", so
         # schemathesis's type mutations of patient_ref cannot be told apart from valid input.
         excluded.append(schemathesis.checks.negative_data_rejection)
+    if case.operation.path == "/api/v1/health/":
+        # 503 is health's documented answer while no worker runs (as in CI, on Redis): its body and
+        # status are still checked against the schema, but it is a report, not a server error.
+        excluded.append(schemathesis.checks.not_a_server_error)
     case.call_and_validate(headers={"Authorization": f"Token {alice_token}"}, excluded_checks=excluded)
