@@ -38,9 +38,9 @@ def _broadcast_capable() -> bool:
     return _transport() == "redis"
 
 
-def _filesystem_broker_status() -> str:
+def _filesystem_broker_status(options: dict | None = None) -> str:
     # kombu's filesystem transport "connects" even to a folder that is gone: look at the folders.
-    options = celery_app.conf.broker_transport_options
+    options = celery_app.conf.broker_transport_options if options is None else options
     folders = [options.get(name) for name in ("data_folder_in", "data_folder_out")]
     usable = all(folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK) for folder in folders)
     if not usable:

@@ -51,12 +51,11 @@ def test_health_answers_503_when_the_broker_is_down(client, monkeypatch):
     assert response.json()["checks"] == {"database": "ok", "broker": "unavailable", "worker": "unavailable"}
 
 
-def test_health_sees_a_missing_filesystem_queue_folder(monkeypatch, tmp_path):
+def test_health_sees_a_missing_filesystem_queue_folder(tmp_path):
     options = {"data_folder_in": str(tmp_path / "gone"), "data_folder_out": str(tmp_path / "gone")}
-    monkeypatch.setattr(health.celery_app.conf, "broker_transport_options", options)
-    assert health._filesystem_broker_status() == health.UNAVAILABLE
+    assert health._filesystem_broker_status(options) == health.UNAVAILABLE
     (tmp_path / "gone").mkdir()
-    assert health._filesystem_broker_status() == health.OK
+    assert health._filesystem_broker_status(options) == health.OK
 
 
 @pytest.mark.worker
