@@ -27,6 +27,7 @@ def test_the_owner_downloads_a_pdf(client, alice):
     reader = PdfReader(io.BytesIO(response.content))
     text = "".join(page.extract_text() for page in reader.pages)
     assert "STUDY-4" in text and "brain <1>.png" in text and "Glioma" in text
+    assert "Validation accuracy" in text and "Tumour vs no tumour" in text  # from the committed model card
     assert sum(len(page.images) for page in reader.pages) == 2
     [event] = AuditEvent.objects.filter(action="download_report")
     assert event.actor == alice and event.object_id == str(scan.id)
