@@ -8,8 +8,7 @@ Every access is audited like its page twin.
 from django.contrib.auth import authenticate
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFilesSent, ValidationError
-from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
@@ -36,12 +35,13 @@ from api import serializers as s
 from api.health import OK, UNKNOWN, health_checks
 from api.services import token_get_or_create
 from reports.pdf import build_report_pdf
-from reports.services import ReportNotReady, model_card, report_input_for_scan
+from reports.services import ReportNotReady, model_card, report_file_name, report_input_for_scan
 from reviews.selectors import reviews_for_scan
 from reviews.services import review_create
 from scans.errors import ScanRejected
 from scans.models import Scan, ScanStatus
 from scans.selectors import HistoryFilters, scan_get_for_user, scan_latest_prediction, scans_history_for_user
+from scans.responses import private_file_response, private_pdf_response
 from scans.services import clean_file_name, scan_ingest
 
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
@@ -253,17 +253,6 @@ def scan_detail(request: Request, scan_id) -> Response:
     return response
 
 
-def _file_response(name: str, *, content_type: str, filename: str, attachment: bool = False) -> FileResponse:
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise NotFound("The stored file is missing.") from None
-    response = FileResponse(handle, content_type=content_type, filename=filename, as_attachment=attachment)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @extend_schema(tags=["scans"], summary="The scan as the model reads it (8-bit grey PNG)",
                responses={(200, "image/png"): OpenApiTypes.BINARY, **_errors(401, 404)})  # fmt: skip
 @api_view(["GET"])
@@ -271,7 +260,7 @@ def _file_response(name: str, *, content_type: str, filename: str, attachment: b
 def scan_image(request: Request, scan_id) -> HttpResponse:
     scan = _scan_for(request, scan_id)
     _audit(request, AuditAction.FETCH_IMAGE, scan)
-    return _file_response(scan.display.name, content_type="image/png", filename="scan.png")
+    return private_file_response(scan.display.name, filename="scan.png")
 
 
 @extend_schema(tags=["scans"], summary="The Grad-CAM heatmap over the scan (PNG)",
@@ -285,7 +274,7 @@ def scan_heatmap(request: Request, scan_id) -> HttpResponse:
     if prediction is None:
         raise NotFound("No heatmap yet: the analysis has not finished.")
     _audit(request, AuditAction.FETCH_HEATMAP, scan)
-    return _file_response(prediction.heatmap.name, content_type="image/png", filename="heatmap.png")
+    return private_file_response(prediction.heatmap.name, filename="heatmap.png")
 
 
 @extend_schema(
@@ -307,11 +296,7 @@ def scan_report(request: Request, scan_id) -> HttpResponse:
         raise ApiValidationError({"paper": ["Choose a4 or letter."]})
     pdf = build_report_pdf(report, page_size="Letter" if paper == "letter" else "A4")
     _audit(request, AuditAction.DOWNLOAD_REPORT, scan)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="neuroscan-report-{scan.id}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf_response(pdf, filename=report_file_name(scan))
 
 
 class _BodyRequired(AutoSchema):

@@ -28,6 +28,10 @@ def _read_model_card(path, modified: float) -> dict:
     return json.loads(path.read_text())
 
 
+def report_file_name(scan: Scan) -> str:
+    return f"neuroscan-report-{scan.id}.pdf"
+
+
 def _read(name: str) -> bytes:
     with default_storage.open(name, "rb") as handle:
         return handle.read()

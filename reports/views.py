@@ -2,8 +2,9 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.audit import AuditAction, audit_record
 from reports.pdf import build_report_pdf
-from reports.services import ReportNotReady, report_input_for_scan
+from reports.services import ReportNotReady, report_file_name, report_input_for_scan
 from scans.models import Scan
+from scans.responses import private_pdf_response
 from scans.views import scan_view
 
 
@@ -16,8 +17,4 @@ def report_pdf(request: HttpRequest, scan: Scan) -> HttpResponse:
     page_size = "Letter" if request.GET.get("paper") == "letter" else "A4"
     pdf = build_report_pdf(report, page_size=page_size)
     audit_record(action=AuditAction.DOWNLOAD_REPORT, actor=request.user, request=request, object_type="scan", object_id=scan.id)
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="neuroscan-report-{scan.id}.pdf"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_pdf_response(pdf, filename=report_file_name(scan))

@@ -5,7 +5,6 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,6 +19,7 @@ from scans.errors import ScanRejected
 from scans.forms import HistoryFilterForm, UploadForm
 from scans.labels import LABEL_EXPLANATIONS, LABEL_NAMES, label_name
 from scans.models import Scan, ScanStatus
+from scans.responses import private_file_response
 from scans.selectors import (
     scan_get_for_user,
     scan_latest_prediction,
@@ -177,26 +177,15 @@ def status(request: HttpRequest, scan: Scan) -> JsonResponse:
     return response
 
 
-def _stream(name: str, *, download_name: str) -> FileResponse:
-    try:
-        handle = default_storage.open(name, "rb")
-    except FileNotFoundError:
-        raise Http404("No such image.") from None
-    response = FileResponse(handle, content_type="image/png", filename=download_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @scan_view(methods=("GET",))
 def image(request: HttpRequest, scan: Scan) -> FileResponse:
     audit_record(action=AuditAction.FETCH_IMAGE, actor=request.user, request=request, object_type="scan", object_id=scan.id)
-    return _stream(scan.display.name, download_name="scan.png")
+    return private_file_response(scan.display.name, filename="scan.png")
 
 
 @scan_view(methods=("GET",))
 def thumbnail(request: HttpRequest, scan: Scan) -> FileResponse:
-    return _stream(scan.thumbnail.name, download_name="thumbnail.png")
+    return private_file_response(scan.thumbnail.name, filename="thumbnail.png")
 
 
 @scan_view(methods=("GET",))
@@ -205,7 +194,7 @@ def heatmap(request: HttpRequest, scan: Scan) -> FileResponse:
     if prediction is None:
         raise Http404("No heatmap yet.")
     audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
-    return _stream(prediction.heatmap.name, download_name="heatmap.png")
+    return private_file_response(prediction.heatmap.name, filename="heatmap.png")
 
 
 @scan_view(methods=("POST",), for_owner_action=True)
