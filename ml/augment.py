@@ -16,7 +16,10 @@ NOISE_PROBABILITY = 0.3
 RESOLUTION_PROBABILITY = 0.3
 MAX_ROTATION_DEGREES = 15.0
 MAX_SHIFT_FRACTION = 0.08
-ZOOM_RANGE = (0.8, 1.25)  # < 1 adds a black margin, > 1 crops into the head
+ZOOM_RANGE = (0.8, 1.3)  # < 1 adds a black margin, > 1 crops into the head
+# Width/height ratio change: exports that squash non-square slices into a square (or the
+# reverse) must not look like a different collection.
+ASPECT_RANGE = (0.85, 1.18)
 
 
 def random_jpeg(image: tf.Tensor) -> tf.Tensor:
@@ -34,20 +37,22 @@ def _per_image_mask(batch_size: tf.Tensor, probability: float) -> tf.Tensor:
 
 
 def random_affine(images: tf.Tensor) -> tf.Tensor:
-    """(B, S, S, 1) -> same; per-image rotation, shift, zoom and flips; black fill."""
+    """(B, S, S, 1) -> same; per-image rotation, shift, zoom, aspect change and flips; black fill."""
     batch_size = tf.shape(images)[0]
     size = tf.cast(tf.shape(images)[1], tf.float32)
     angle = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_ROTATION_DEGREES * math.pi / 180.0
     zoom = tf.exp(tf.random.uniform((batch_size,), math.log(ZOOM_RANGE[0]), math.log(ZOOM_RANGE[1])))
+    aspect = tf.sqrt(tf.exp(tf.random.uniform((batch_size,), math.log(ASPECT_RANGE[0]), math.log(ASPECT_RANGE[1]))))
     shift_x = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_SHIFT_FRACTION * size
     shift_y = tf.random.uniform((batch_size,), -1.0, 1.0) * MAX_SHIFT_FRACTION * size
     flip_x = tf.where(tf.random.uniform((batch_size,)) < 0.5, -1.0, 1.0)
     flip_y = tf.where(tf.random.uniform((batch_size,)) < 0.1, -1.0, 1.0)
     # The transform maps each OUTPUT pixel to the INPUT pixel it samples:
-    # input = M (output - centre - shift) + centre, with M = flip * rotation(-angle) / zoom.
-    cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
-    m00, m01 = cos * flip_x, sin * flip_y
-    m10, m11 = -sin * flip_x, cos * flip_y
+    # input = M (output - centre - shift) + centre, with M = rotation(-angle) * diag(flip / zoom per axis).
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    scale_x, scale_y = flip_x / (zoom * aspect), flip_y * aspect / zoom
+    m00, m01 = cos * scale_x, sin * scale_y
+    m10, m11 = -sin * scale_x, cos * scale_y
     centre = (size - 1.0) / 2.0
     offset_x = centre - m00 * (centre + shift_x) - m01 * (centre + shift_y)
     offset_y = centre - m10 * (centre + shift_x) - m11 * (centre + shift_y)

@@ -24,13 +24,11 @@ from ml import config
 MARKDOWN_FILE = config.ML_DIR / "MODEL_CARD.md"
 CONFUSION_PNG = config.ARTIFACTS_DIR / "confusion_matrix.png"
 TRAINING_CURVE_PNG = config.ARTIFACTS_DIR / "training_curves.png"
-# How the committed weights were produced (the log CSV holds both phases, one row per epoch).
+# How the committed weights were produced: one uninterrupted run, then the post-training steps.
 TRAINING_COMMANDS = (
-    "phase 1: python -m ml.train --epochs 45 --max-minutes 75 --patience 12 -- stopped by hand after epoch 18: "
-    "on the shared 2-core CPU epochs took ~150 s, so the 45-epoch cosine schedule could not anneal before the deadline",
-    "phase 2: python -m ml.train --initial-weights <phase-1 best model> --epochs 20 --learning-rate 1e-3 --max-minutes 58 --patience 10 "
-    "-- a fresh cosine schedule from the phase-1 best epoch; the saved model is only replaced when validation improves",
-    "then: python -m ml.train --recalibrate-batch-norm (batch-norm statistics re-estimated on augmented training images), "
+    "python -m ml.data (split + preprocessed cache, built with the current preprocessing function)",
+    "python -m ml.train --epochs 50 --max-minutes 70 --patience 50 -- one cosine schedule run to the end; best epoch kept",
+    "python -m ml.train --recalibrate-batch-norm (batch-norm statistics re-estimated on augmented training images; kept only if validation agrees)",
     "python -m ml.calibrate, python -m ml.model_card",
 )
 
@@ -175,9 +173,11 @@ def architecture_summary(model) -> list[str]:
 
 
 def build_card(weights_dir: Path) -> dict:
+    from ml import augment
     from ml.data import read_split
     from ml.evaluate import classify_all, summarise
     from ml.inference import Classifier
+    from ml.train import EMA_MOMENTUM
 
     classifier = Classifier.load(weights_dir)
     calibration = json.loads((weights_dir / config.CALIBRATION_FILE_NAME).read_text())
@@ -223,10 +223,10 @@ def build_card(weights_dir: Path) -> dict:
             f"per-image intensity scaling between the {config.NORMALISE_LOW_PERCENTILE} and {config.NORMALISE_HIGH_PERCENTILE} percentiles, clipped to [0, 1] (percentiles estimated on a strided pixel sample of ~40k pixels)",
             f"zero-pad to a square, resize to {config.IMAGE_SIZE}x{config.IMAGE_SIZE} (area interpolation when shrinking)",
             "inside the network: per-image standardisation (zero mean, unit variance)",
-            "note: phase 1 trained on a cache built with exact percentiles; phase 2 (the final weights), calibration and every number here use the current function, except that 8-bit RGB input is now converted with OpenCV's fixed-point luma (identical for grey stored as RGB, within half a grey level for coloured files)",
         ],
         "augmentation": [
-            "random rotation +-15 deg, shift +-8 %, zoom 0.8-1.25 (adds or removes black margin), left-right flip 50 %, up-down flip 10 %",
+            f"random rotation +-{augment.MAX_ROTATION_DEGREES:g} deg, shift +-{augment.MAX_SHIFT_FRACTION:.0%}, zoom {augment.ZOOM_RANGE[0]:g}-{augment.ZOOM_RANGE[1]:g} "
+            f"(adds or removes black margin), width/height ratio {augment.ASPECT_RANGE[0]:g}-{augment.ASPECT_RANGE[1]:g}, left-right flip 50 %, up-down flip 10 %",
             "downscale to 25-75 % and back (30 %), Gaussian blur sigma 0.5-1.8 (25 %), JPEG quality 20-95 (30 %)",
             "gamma 0.5-2.0, contrast 0.7-1.4, brightness +-0.15, Gaussian noise sigma <= 0.06 (30 %)",
         ],
@@ -239,7 +239,7 @@ def build_card(weights_dir: Path) -> dict:
         },
         "training": {
             "commands": list(TRAINING_COMMANDS),
-            "optimizer": "AdamW (weight decay 1e-4), cosine learning-rate decay from 2e-3 with one warm-up epoch, batch 32, cross-entropy on logits",
+            "optimizer": f"AdamW (weight decay 1e-4), cosine learning-rate decay from 2e-3 with one warm-up epoch, batch 32, cross-entropy on logits; validation and checkpoints use an exponential moving average of the weights (momentum {EMA_MOMENTUM})",
             "seed": config.SEED,
             "epochs_run": len(log),
             "best_epoch": best_epoch + 1,

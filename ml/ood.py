@@ -16,6 +16,10 @@ from sklearn.covariance import LedoitWolf
 from ml import config
 from ml.preprocess import sampled_percentiles
 
+# The input checks compare coarse statistics with generous limits: a grid of about this many
+# pixels estimates them well enough, at a quarter of the cost of the preprocessing sample.
+_CHECK_SAMPLE_PIXELS = 10_000
+
 
 def _scaled_to_unit(image: np.ndarray) -> np.ndarray:
     """Colour array -> float32 roughly in [0, 1], using the dtype's range when it has one."""
@@ -31,9 +35,9 @@ def _scaled_to_unit(image: np.ndarray) -> np.ndarray:
 def saturated_fraction(image: np.ndarray) -> float:
     """(H, W, 3|4) -> share of pixels whose HSV saturation exceeds SATURATION_LEVEL (dark pixels ignored).
 
-    Estimated on a regular grid of about 40k pixels, like the intensity percentiles.
+    Estimated on a regular grid of about _CHECK_SAMPLE_PIXELS pixels.
     """
-    step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / 40_000)))
+    step = max(1, int(np.sqrt(image.shape[0] * image.shape[1] / _CHECK_SAMPLE_PIXELS)))
     rgb = _scaled_to_unit(image[::step, ::step, :3])  # (h, w, 3)
     # Channel-wise maximum/minimum: numpy reduces a length-3 last axis very slowly.
     red, green, blue = rgb[:, :, 0], rgb[:, :, 1], rgb[:, :, 2]
@@ -50,7 +54,7 @@ def input_check_reason(image: np.ndarray, grey: np.ndarray) -> str | None:
     aspect_ratio = max(height, width) / min(height, width)
     if aspect_ratio > config.MAX_ASPECT_RATIO:
         return f"The image does not look like a brain MRI slice (aspect ratio {aspect_ratio:.1f}:1)."
-    low, high = sampled_percentiles(grey, [0.5, 99.5])
+    low, high = sampled_percentiles(grey, [0.5, 99.5], _CHECK_SAMPLE_PIXELS)
     # uint8 has a known full scale; other types are judged against their own magnitude.
     scale = 255.0 if image.dtype == np.uint8 else max(abs(float(low)), abs(float(high)), 1e-12)
     if high - low < config.MIN_INTENSITY_RANGE * scale:
@@ -73,7 +77,7 @@ class MahalanobisDetector:
     def distances(self, features: np.ndarray) -> np.ndarray:
         """(N, D) features -> (N,) smallest Mahalanobis distance to any class mean."""
         differences = features[:, np.newaxis, :] - self.class_means[np.newaxis]  # (N, K, D)
-        squared = np.einsum("nkd,de,nke->nk", differences, self.precision, differences)
+        squared = np.sum((differences @ self.precision) * differences, axis=-1)  # (N, K); a BLAS matmul, not einsum's loop
         return np.sqrt(np.maximum(squared.min(axis=1), 0.0))
 
     def save(self, path: Path) -> None:

@@ -21,9 +21,9 @@ _LUMA_WEIGHTS = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 _PERCENTILE_SAMPLE_PIXELS = 40_000
 
 
-def sampled_percentiles(grey: np.ndarray, percentiles: list[float]) -> np.ndarray:
-    """(H, W) -> percentiles estimated on a regular pixel grid (exact for small images)."""
-    step = max(1, int(np.sqrt(grey.size / _PERCENTILE_SAMPLE_PIXELS)))
+def sampled_percentiles(grey: np.ndarray, percentiles: list[float], sample_pixels: int = _PERCENTILE_SAMPLE_PIXELS) -> np.ndarray:
+    """(H, W) -> percentiles estimated on a regular grid of about `sample_pixels` pixels (exact for small images)."""
+    step = max(1, int(np.sqrt(grey.size / sample_pixels)))
     return np.percentile(grey[::step, ::step], percentiles)
 
 
