@@ -104,10 +104,13 @@ def find_head_box(grey: np.ndarray) -> tuple[int, int, int, int]:
 
 def normalise_intensity(grey: np.ndarray) -> np.ndarray:
     """(H, W) float -> (H, W) float32 in [0, 1], scaled between the image's own percentiles."""
-    low, high = sampled_percentiles(grey, [config.NORMALISE_LOW_PERCENTILE, config.NORMALISE_HIGH_PERCENTILE])
+    low, high = (float(value) for value in sampled_percentiles(grey, [config.NORMALISE_LOW_PERCENTILE, config.NORMALISE_HIGH_PERCENTILE]))
     if high - low <= 1e-6:
         return np.zeros_like(grey, dtype=np.float32)
-    return np.clip((grey - low) / (high - low), 0.0, 1.0).astype(np.float32)
+    # float32 scalars keep the arithmetic in float32: numpy's float64 percentiles would promote
+    # the whole picture to float64 (five times slower, same result to 1e-7).
+    scaled = (grey.astype(np.float32, copy=False) - np.float32(low)) * np.float32(1.0 / (high - low))
+    return np.clip(scaled, 0.0, 1.0, out=scaled)
 
 
 def preprocess_with_geometry(image: np.ndarray, size: int = config.IMAGE_SIZE) -> tuple[np.ndarray, CropGeometry]:
