@@ -111,12 +111,27 @@ class ScanFilterSerializer(serializers.Serializer):
     q = text(required=False, allow_blank=True, max_length=100, help_text="Part of the patient reference or file name.")
 
 
-class ScanSummarySerializer(serializers.Serializer):
+class ScanIdentitySerializer(serializers.Serializer):
+    """The fields that name a scan, shared by the list and the detail representation."""
+
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ScanStatus.choices)
     created_at = serializers.DateTimeField()
     original_filename = serializers.CharField()
     patient_ref = serializers.CharField()
+
+    @staticmethod
+    def identity(scan: Scan) -> dict:
+        return {
+            "id": str(scan.id),
+            "status": scan.status,
+            "created_at": serializers.DateTimeField().to_representation(scan.created_at),
+            "original_filename": scan.original_name,
+            "patient_ref": scan.patient_reference,
+        }
+
+
+class ScanSummarySerializer(ScanIdentitySerializer):
     label = serializers.ChoiceField(choices=CLASS_NAMES, allow_null=True)
     confidence = serializers.FloatField(allow_null=True)
     abstained = serializers.BooleanField(allow_null=True)
@@ -125,11 +140,7 @@ class ScanSummarySerializer(serializers.Serializer):
     def to_representation(self, scan: Scan) -> dict:
         # `scan` comes from scans_history_for_user, annotated with its latest prediction.
         return {
-            "id": str(scan.id),
-            "status": scan.status,
-            "created_at": serializers.DateTimeField().to_representation(scan.created_at),
-            "original_filename": scan.original_name,
-            "patient_ref": scan.patient_reference,
+            **self.identity(scan),
             "label": scan.latest_label,
             "confidence": scan.latest_confidence,
             "abstained": scan.latest_abstained,
@@ -197,14 +208,9 @@ class LinksSerializer(serializers.Serializer):
     report = serializers.URLField(allow_null=True, help_text="Null until the analysis is done.")
 
 
-class ScanDetailSerializer(serializers.Serializer):
+class ScanDetailSerializer(ScanIdentitySerializer):
     """One scan for its owner or a reviewer. Context: request, prediction (or None), reviews."""
 
-    id = serializers.UUIDField()
-    status = serializers.ChoiceField(choices=ScanStatus.choices)
-    created_at = serializers.DateTimeField()
-    original_filename = serializers.CharField()
-    patient_ref = serializers.CharField()
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     failure_reason = serializers.CharField(allow_blank=True)
@@ -215,11 +221,7 @@ class ScanDetailSerializer(serializers.Serializer):
     def to_representation(self, scan: Scan) -> dict:
         request, prediction = self.context["request"], self.context["prediction"]
         return {
-            "id": str(scan.id),
-            "status": scan.status,
-            "created_at": serializers.DateTimeField().to_representation(scan.created_at),
-            "original_filename": scan.original_name,
-            "patient_ref": scan.patient_reference,
+            **self.identity(scan),
             "width": scan.width,
             "height": scan.height,
             "failure_reason": scan.failure_reason,
