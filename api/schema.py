@@ -26,3 +26,20 @@ def blank_strings_any_of(result: dict, generator, request, public) -> dict:
 
     walk(result)
     return result
+
+
+def unsupported_media_type_documented(result: dict, generator, request, public) -> dict:
+    """Document 415 on every operation that takes a body.
+
+    DRF's parser negotiation answers 415 (our JSON error body) to any body whose Content-Type no
+    parser of the view accepts, including none at all; the per-view decorators cannot know that.
+    """
+    answer = {
+        "description": "The request body's content type is not one this operation accepts.",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault("415", answer)
+    return result

@@ -303,7 +303,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.blank_strings_any_of"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.blank_strings_any_of",
+                           "api.schema.unsupported_media_type_documented"],
     "ENUM_NAME_OVERRIDES": {
         "ScanStatusEnum": "scans.models.ScanStatus.choices",
         "LabelEnum": "ml.config.CLASS_NAMES",
