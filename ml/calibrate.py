@@ -29,14 +29,14 @@ AUGMENTED_COPIES = 2  # augmented passes over the training and validation images
 
 
 def network_outputs(model, images: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """float (N, S, S) in [0, 1] -> (logits (N, K), OOD features (N, D))."""
-    from ml.model import inference_outputs_model
+    """float (N, S, S) in [0, 1] -> (logits (N, K), OOD features (N, D)), as the classifier computes them."""
+    from ml.model import classifier_outputs, inference_outputs_model
 
     outputs_model = inference_outputs_model(model)
     logits, features = [], []
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size, :, :, np.newaxis].astype(np.float32)
-        _, batch_logits, batch_features = outputs_model(batch, training=False)
+        batch_logits, batch_features = classifier_outputs(outputs_model, batch)
         logits.append(np.asarray(batch_logits))
         features.append(np.asarray(batch_features))
     return np.concatenate(logits).astype(np.float64), np.concatenate(features).astype(np.float64)

@@ -89,13 +89,21 @@ def normalise_cam(cam: np.ndarray) -> np.ndarray:
     return (cam / peak).astype(np.float32)
 
 
+def class_activation(conv_maps, gradients):
+    """Grad-CAM before its ReLU: (h, w, C) maps and d(score)/d(maps) -> (h, w)."""
+    import tensorflow as tf
+
+    channel_weights = tf.reduce_mean(gradients, axis=(0, 1))  # (C,)
+    return tf.reduce_sum(conv_maps * channel_weights, axis=-1)
+
+
 class Classifier:
     """A loaded model with its calibration and OOD statistics; build once per process."""
 
     def __init__(self, model, temperature: float, abstain_threshold: float, detector: MahalanobisDetector, model_card: dict):
         import tensorflow as tf
 
-        from ml.model import inference_outputs_model
+        from ml.model import classifier_outputs, combine_views, inference_outputs_model, mirror
 
         self.model = model
         self.temperature = float(temperature)
@@ -111,19 +119,21 @@ class Classifier:
         # Compiled once with a fixed signature: calling Keras eagerly costs more than the network.
         @tf.function(input_signature=[image_spec])
         def forward(images):
-            _, logits, features = self._outputs_model(images, training=False)
-            return logits, features  # (B, K), (B, D)
+            return classifier_outputs(self._outputs_model, images)  # (B, K), (B, D)
 
         @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32)])
         def forward_with_cam(images, class_index):
             with tf.GradientTape() as tape:
-                conv_maps, logits, features = self._outputs_model(images, training=False)  # (1, h, w, C), (1, K), (1, D)
+                # Both views always run here, so the gradients of both exist; (1, h, w, C) maps each.
+                conv_maps, logits, features = self._outputs_model(images, training=False)
+                mirror_conv_maps, mirror_logits, mirror_features = self._outputs_model(mirror(images), training=False)
+                logits, features = combine_views(logits, features, mirror_logits, mirror_features)  # same as forward()
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
                 score = logits[0, chosen]
-            gradients = tape.gradient(score, conv_maps)  # (1, h, w, C)
-            channel_weights = tf.reduce_mean(gradients[0], axis=(0, 1))  # (C,)
-            cam = tf.nn.relu(tf.reduce_sum(conv_maps[0] * channel_weights, axis=-1))  # (h, w)
-            return logits, features, cam, chosen
+            gradients, mirror_gradients = tape.gradient(score, [conv_maps, mirror_conv_maps])
+            # The mirror view's map is flipped back onto the image; it is zero when that view was not used.
+            cam = class_activation(conv_maps[0], gradients[0]) + tf.reverse(class_activation(mirror_conv_maps[0], mirror_gradients[0]), axis=[1])
+            return logits, features, tf.nn.relu(cam), chosen  # (1, K), (1, D), (h, w), ()
 
         self._forward = forward
         self._forward_with_cam = forward_with_cam

@@ -1,4 +1,5 @@
-"""The NeuroScan CNN: one readable builder function.
+"""The NeuroScan CNN: one readable builder function, and how the classifier applies it
+(one view of the slice, plus its mirror image when the first view is unsure).
 
 A strided stem and max-pooling bring the 160x160 slice down to 10x10 quickly, so the model
 trains at ~20 ms per image on two CPU cores and predicts in a few milliseconds.
@@ -60,8 +61,43 @@ def build_model(image_size: int = config.IMAGE_SIZE, dropout: float = 0.3) -> ke
 
 
 def inference_outputs_model(model: keras.Model) -> keras.Model:
-    """(B, S, S, 1) -> [last conv maps (B, h, w, C), logits (B, K), OOD features (B, D)]:
-    everything Grad-CAM and the OOD check need, in one pass. The OOD features are the spatial
-    means of the OOD_FEATURE_LAYERS activations, concatenated."""
+    """(B, S, S, 1) -> [last conv maps (B, h, w, C), logits (B, K), OOD features (B, D)] of one
+    view: everything Grad-CAM and the OOD check need, in one pass. The OOD features are the
+    spatial means of the OOD_FEATURE_LAYERS activations, concatenated."""
     pooled = ops.concatenate([ops.mean(model.get_layer(name).output, axis=(1, 2)) for name in config.OOD_FEATURE_LAYERS], axis=-1)
     return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.output, pooled])
+
+
+def mirror(images):
+    """(B, S, S, 1) -> the left-right mirror images."""
+    return ops.flip(images, axis=2)
+
+
+def first_view_is_unsure(logits):
+    """(B, K) logits -> (B,) bool: the network's own top probability is below MIRROR_VIEW_BELOW_CONFIDENCE."""
+    return ops.max(ops.softmax(logits, axis=-1), axis=-1) < config.MIRROR_VIEW_BELOW_CONFIDENCE
+
+
+def combine_views(logits, features, mirror_logits, mirror_features):
+    """Per slice: the mean of both views where the first view is unsure, else the first view alone.
+
+    A brain is roughly left-right symmetric and the network was trained with flips, so the mirror
+    view is a second, slightly different opinion (ml/MODEL_CARD.md measures what it changes).
+    """
+    unsure = first_view_is_unsure(logits)[:, None]  # (B, 1)
+    return (
+        ops.where(unsure, (logits + mirror_logits) / 2.0, logits),  # (B, K)
+        ops.where(unsure, (features + mirror_features) / 2.0, features),  # (B, D)
+    )
+
+
+def classifier_outputs(outputs_model: keras.Model, images):
+    """(B, S, S, 1) -> (logits (B, K), OOD features (B, D)) as the classifier uses them; the mirror
+    pass runs only when some slice of the batch needs it. `outputs_model` from inference_outputs_model."""
+    _, logits, features = outputs_model(images, training=False)
+
+    def with_mirror_view():
+        _, mirror_logits, mirror_features = outputs_model(mirror(images), training=False)
+        return combine_views(logits, features, mirror_logits, mirror_features)
+
+    return ops.cond(ops.any(first_view_is_unsure(logits)), with_mirror_view, lambda: (logits, features))

@@ -139,6 +139,32 @@ def perturbation_results(classifier, validation) -> dict:
     return results
 
 
+def mirror_view_effect(classifier, validation) -> dict:
+    """How often the test-time mirror view runs on validation and what it changes: 4-class
+    accuracy from the first view alone, with the rule the classifier uses, and with both views always."""
+    from ml.model import combine_views, first_view_is_unsure, inference_outputs_model, mirror
+    from ml.preprocess import preprocess_grey, to_grey
+
+    outputs_model = inference_outputs_model(classifier.model)
+    squares = np.stack([preprocess_grey(to_grey(grey), classifier.image_size)[0] for _, _, grey in validation])[..., np.newaxis]
+    truth = np.array([config.CLASS_NAMES.index(name) for _, name, _ in validation])
+    first, second = [], []
+    for start in range(0, len(squares), 128):
+        batch = squares[start : start + 128]
+        first.append(np.asarray(outputs_model(batch, training=False)[1]))
+        second.append(np.asarray(outputs_model(mirror(batch), training=False)[1]))
+    first, second = np.concatenate(first), np.concatenate(second)
+    no_features = np.zeros((len(first), 1), np.float32)
+    combined = np.asarray(combine_views(first, no_features, second, no_features)[0])
+    return {
+        "rule": f"when the network's own top probability is below {config.MIRROR_VIEW_BELOW_CONFIDENCE}, the left-right mirror image is classified too and both views' logits and OOD features are averaged",
+        "second_view_rate": float(np.mean(np.asarray(first_view_is_unsure(first)))),
+        "accuracy_first_view_only": float(np.mean(first.argmax(axis=1) == truth)),
+        "accuracy_with_rule": float(np.mean(combined.argmax(axis=1) == truth)),
+        "accuracy_both_views_always": float(np.mean((first + second).argmax(axis=1) == truth)),
+    }
+
+
 def ood_results(classifier) -> dict:
     from ml.evaluate import classify_all
     from ml.ood_samples import non_mri_images
@@ -190,6 +216,7 @@ def build_card(weights_dir: Path) -> dict:
     items = [(relative, truth, lambda relative=relative: _decode(relative)) for relative, truth, _ in validation]
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
+    mirror_view = mirror_view_effect(classifier, validation)
     print("perturbations ...", file=sys.stderr, flush=True)
     perturbations = perturbation_results(classifier, validation)
     print("non-MRI images ...", file=sys.stderr, flush=True)
@@ -236,6 +263,7 @@ def build_card(weights_dir: Path) -> dict:
             "parameters": int(classifier.model.count_params()),
             "layers": architecture_summary(classifier.model),
             "last_conv_layer": config.LAST_CONV_LAYER_NAME,
+            "mirror_view": mirror_view,
         },
         "training": {
             "commands": list(TRAINING_COMMANDS),
@@ -296,6 +324,7 @@ def _percent(value) -> str:
 
 def render_markdown(card: dict) -> str:
     validation, calibration, ood, bench = card["validation"], card["calibration"], card["out_of_distribution"], card["latency"]
+    mirror_view = card["architecture"]["mirror_view"]
     binary = validation["binary"]
     lines = [
         f"# Model card: {card['version']}",
@@ -322,6 +351,9 @@ def render_markdown(card: dict) -> str:
         "## Architecture and training",
         f"- {card['architecture']['summary']}.",
         f"- Input {card['architecture']['input']}, {card['architecture']['parameters']:,} parameters; Grad-CAM layer `{card['architecture']['last_conv_layer']}`.",
+        f"- Prediction: {mirror_view['rule']}. On validation the mirror view runs for {_percent(mirror_view['second_view_rate'])} of slices; "
+        f"4-class accuracy {_percent(mirror_view['accuracy_first_view_only'])} from the first view alone, {_percent(mirror_view['accuracy_with_rule'])} with this rule, "
+        f"{_percent(mirror_view['accuracy_both_views_always'])} with both views always. Grad-CAM adds the mirror view's map, flipped back, when that view is used.",
         f"- {card['training']['optimizer']}; seed {card['training']['seed']}; {card['training']['epochs_run']} epochs run, best epoch {card['training']['best_epoch']} ({card['training']['selection']}).",
         *[f"- {command}" for command in card["training"]["commands"]],
         f"- Batch-norm re-estimation on the final weights: validation accuracy {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_before'])} -> {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_after'])} (kept: {card['training']['batch_norm_recalibration']['kept']}).",

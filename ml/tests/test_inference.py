@@ -7,7 +7,10 @@ import pytest
 from PIL import Image
 
 from ml import config
+from ml.calibration import softmax
 from ml.inference import Classifier, get_classifier, normalise_cam
+from ml.model import combine_views, first_view_is_unsure, inference_outputs_model
+from ml.preprocess import preprocess_grey, to_grey
 from ml.tests.conftest import head_like_slice
 
 
@@ -110,6 +113,30 @@ def test_analyse_matches_predict_and_fills_timings(classifier, mri_slice):
     assert result.probabilities == pytest.approx(classifier.predict(mri_slice).probabilities, abs=1e-5)
     assert explanation.class_name == result.label
     assert set(result.timings_ms) == {"preprocess", "predict", "gradcam", "total"}
+
+
+def test_the_mirror_view_is_averaged_in_only_where_the_first_view_is_unsure():
+    logits = np.array([[9.0, 0.0, 0.0, 0.0], [1.0, 0.9, 0.0, 0.0]], np.float32)  # sure, unsure
+    mirror_logits = np.array([[0.0, 9.0, 0.0, 0.0], [0.0, 3.0, 0.0, 0.0]], np.float32)
+    features = np.ones((2, 3), np.float32)
+    combined_logits, combined_features = (np.asarray(value) for value in combine_views(logits, features, mirror_logits, 3 * features))
+    assert np.asarray(first_view_is_unsure(logits)).tolist() == [False, True]
+    np.testing.assert_allclose(combined_logits, [[9.0, 0.0, 0.0, 0.0], [0.5, 1.95, 0.0, 0.0]], rtol=1e-6)
+    assert combined_features.tolist() == [[1.0] * 3, [2.0] * 3]
+
+
+def test_an_unsure_slice_gets_one_answer_from_predict_analyse_and_the_calibration_path(classifier):
+    from ml.calibrate import network_outputs
+
+    image = head_like_slice()
+    square, _ = preprocess_grey(to_grey(image), classifier.image_size)
+    _, first_view_logits, _ = inference_outputs_model(classifier.model)(square[np.newaxis, :, :, np.newaxis])
+    assert bool(np.asarray(first_view_is_unsure(first_view_logits))[0]), "precondition: this slice needs the mirror view"
+    logits, _ = network_outputs(classifier.model, square[np.newaxis])
+    expected = dict(zip(config.CLASS_NAMES, softmax(logits, classifier.temperature)[0]))
+    assert classifier.predict(image).probabilities == pytest.approx(expected, abs=1e-5)
+    assert classifier.analyse(image)[0].probabilities == pytest.approx(expected, abs=1e-5)
+    assert softmax(np.asarray(first_view_logits, np.float64), classifier.temperature)[0] != pytest.approx(list(expected.values()), abs=1e-3)
 
 
 def test_bad_input_raises_value_error(classifier):
