@@ -3,7 +3,8 @@
     python -m ml.bench [--repeats 200]
 
 Times Classifier.predict (preprocess + compiled forward pass + calibration + OOD check) and
-Classifier.analyse (the same plus Grad-CAM), on a 512x512 validation-like slice.
+Classifier.analyse (the same plus Grad-CAM), cycling through 40 validation images (synthetic
+slices without the data); reports how many of them also take the mirror-view pass.
 """
 
 import argparse
@@ -16,6 +17,8 @@ import numpy as np
 
 from ml import config
 
+BENCH_IMAGES = 40
+
 
 def synthetic_slice(size: int = 512, seed: int = 0) -> np.ndarray:
     """A uint8 (size, size) head-like picture (bright ellipse with texture on black) for timing."""
@@ -26,15 +29,28 @@ def synthetic_slice(size: int = 512, seed: int = 0) -> np.ndarray:
     return np.clip(picture, 0, 255).astype(np.uint8)
 
 
-def bench_image() -> np.ndarray:
-    """The first validation image when the data is present, else a synthetic slice."""
+def bench_images(count: int = BENCH_IMAGES) -> list[np.ndarray]:
+    """`count` validation images spread evenly over the split (all classes, all sizes) when the
+    data is present, else synthetic slices. Several images, because an unsure slice costs a
+    second (mirror-view) pass and the latency depends on the mix."""
     from ml.data import decode_image_file, read_split
 
     try:
-        first = read_split()["validation"][0]
-        return decode_image_file(config.training_images_dir() / first)
+        validation = read_split()["validation"]
+        chosen = validation[:: max(1, len(validation) // count)][:count]
+        return [decode_image_file(config.training_images_dir() / relative) for relative in chosen]
     except (OSError, ValueError, KeyError):
-        return synthetic_slice()
+        return [synthetic_slice(seed=seed) for seed in range(count)]
+
+
+def second_view_rate(classifier, images: list[np.ndarray]) -> float:
+    """Fraction of `images` for which the classifier also runs the mirror view."""
+    from ml.model import first_view_is_unsure, inference_outputs_model
+    from ml.preprocess import preprocess_grey, to_grey
+
+    squares = np.stack([preprocess_grey(to_grey(image), classifier.image_size)[0] for image in images])[..., np.newaxis]
+    _, logits, _ = inference_outputs_model(classifier.model)(squares, training=False)
+    return float(np.mean(np.asarray(first_view_is_unsure(logits))))
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -49,12 +65,13 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
     started = time.perf_counter()
     classifier = Classifier.load()
     load_ms = (time.perf_counter() - started) * 1000.0
-    image = bench_image()
+    images = bench_images()
     timings: dict[str, list[float]] = {"predict": [], "predict_gradcam": []}
     for name, call in (("predict", classifier.predict), ("predict_gradcam", classifier.analyse)):
-        for _ in range(warm_up):
-            call(image)
-        for _ in range(repeats):
+        for number in range(warm_up):
+            call(images[number % len(images)])
+        for number in range(repeats):
+            image = images[number % len(images)]
             started = time.perf_counter()
             call(image)
             timings[name].append((time.perf_counter() - started) * 1000.0)
@@ -62,7 +79,9 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     return {
         "model_version": classifier.model_version,
-        "image_shape": list(image.shape),
+        "images": len(images),
+        "image_shapes": sorted({"x".join(map(str, image.shape)) for image in images}),
+        "second_view_rate": round(second_view_rate(classifier, images), 3),
         "repeats": repeats,
         "predict_ms": percentiles(timings["predict"]),
         "predict_gradcam_ms": percentiles(timings["predict_gradcam"]),

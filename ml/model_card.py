@@ -414,7 +414,8 @@ def render_markdown(card: dict) -> str:
         "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
         f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",
         f"- predict + Grad-CAM p50 {bench['predict_gradcam_ms']['p50']:.1f} ms, p95 {bench['predict_gradcam_ms']['p95']:.1f} ms.",
-        f"- model load {bench['model_load_ms']:.0f} ms; 1-minute load average during the run {bench['load_average_1min']:.2f} (other work shared the 2 cores); peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; image {bench['image_shape']}.",
+        f"- model load {bench['model_load_ms']:.0f} ms; 1-minute load average during the run {bench['load_average_1min']:.2f} (other work shared the 2 cores); peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; "
+        f"{bench['images']} validation images cycled (sizes {', '.join(bench['image_shapes'])}), {_percent(bench['second_view_rate'])} of them take the mirror-view pass.",
         "",
         "## Limitations",
         *[f"- {item}" for item in card["limitations"]],
