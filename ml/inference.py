@@ -126,8 +126,8 @@ class Classifier:
             with tf.GradientTape() as tape:
                 # Both views always run here, so the gradients of both exist; (1, h, w, C) maps each.
                 conv_maps, logits, features = self._outputs_model(images, training=False)
-                mirror_conv_maps, mirror_logits, mirror_features = self._outputs_model(mirror(images), training=False)
-                logits, features = combine_views(logits, features, mirror_logits, mirror_features)  # same as forward()
+                mirror_conv_maps, mirror_logits, _ = self._outputs_model(mirror(images), training=False)
+                logits = combine_views(logits, mirror_logits)  # as forward() does
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
                 score = logits[0, chosen]
             gradients, mirror_gradients = tape.gradient(score, [conv_maps, mirror_conv_maps])
