@@ -1,11 +1,16 @@
-"""A deterministic set of images that are NOT brain MRIs, made offline, for measuring refusal.
+"""Deterministic sets of images that are NOT brain MRIs, made offline, for measuring refusal.
 
 Photos bundled inside scikit-image and scikit-learn (no download), their grey/cropped/rotated/
 downscaled variants, rendered text documents, noise, blanks, gradients, shapes, synthetic
 chest-X-ray-like pictures, tiny crops and extreme strips. The Shepp-Logan phantom bundled
 with scikit-image is left out on purpose: it is drawn to look like a head slice.
+
+`held_out_non_mri_images` holds kinds that were never looked at while the OOD method, its layers
+and threshold were chosen (grey face photos, handwritten digits, binary blobs, rendered charts):
+its refusal rate is the honest one for pictures nobody anticipated.
 """
 
+import io
 from pathlib import Path
 
 import cv2
@@ -148,3 +153,59 @@ def non_mri_images(seed: int = 0) -> list[tuple[str, np.ndarray]]:
     images.append(("tiny_crop", camera[200:230, 200:230]))
     images.append(("extreme_strip", camera[:60, :]))
     return images
+
+
+def face_photos(step: int = 10) -> list[tuple[str, np.ndarray]]:
+    """Every `step`-th of the 25x25 grey faces bundled with scikit-image, enlarged to 250x250."""
+    import skimage
+
+    faces = np.load(Path(skimage.__file__).parent / "data" / "lfw_subset.npy")  # (200, 25, 25) floats in [0, 1]
+    return [(f"face_{index}", cv2.resize((faces[index] * 255).astype(np.uint8), (250, 250), interpolation=cv2.INTER_CUBIC)) for index in range(0, len(faces), step)]
+
+
+def digit_pictures(count: int = 10) -> list[tuple[str, np.ndarray]]:
+    """scikit-learn's bundled 8x8 handwritten digits, enlarged to 256x256."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits().images  # (N, 8, 8) values 0-16
+    return [(f"digit_{index}", cv2.resize((digits[index] * 16).astype(np.uint8), (256, 256), interpolation=cv2.INTER_NEAREST)) for index in range(count)]
+
+
+def blob_pictures(count: int = 5) -> list[tuple[str, np.ndarray]]:
+    from skimage.data import binary_blobs
+
+    return [(f"blobs_{index}", binary_blobs(256, blob_size_fraction=0.1 + 0.05 * index, rng=index).astype(np.uint8) * 255) for index in range(count)]
+
+
+def chart_pictures(rng: np.random.Generator) -> list[tuple[str, np.ndarray]]:
+    """Rendered matplotlib charts (line, bar, scatter, histogram, grey heat map), as RGB arrays."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    charts = []
+    for kind in ("line", "bar", "scatter", "hist", "imshow"):
+        figure, axes = plt.subplots(figsize=(4, 4), dpi=80)
+        if kind == "line":
+            axes.plot(np.cumsum(rng.normal(size=100)))
+        elif kind == "bar":
+            axes.bar(range(8), rng.random(8))
+        elif kind == "scatter":
+            axes.scatter(rng.random(50), rng.random(50))
+        elif kind == "hist":
+            axes.hist(rng.normal(size=500), bins=30)
+        else:
+            axes.imshow(rng.random((20, 20)), cmap="gray")
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        buffer.seek(0)
+        with Image.open(buffer) as picture:
+            charts.append((f"chart_{kind}", np.asarray(picture.convert("RGB"))))
+    return charts
+
+
+def held_out_non_mri_images(seed: int = 1) -> list[tuple[str, np.ndarray]]:
+    """Non-MRI kinds kept out of every OOD design choice, as (name, array) in a fixed order."""
+    return [*face_photos(), *digit_pictures(), *blob_pictures(), *chart_pictures(np.random.default_rng(seed))]

@@ -65,6 +65,15 @@ def test_it_refuses_photos_and_documents(classifier, photo):
     assert not result.abstain_reason.startswith("Low confidence")
 
 
+def test_it_refuses_digits_blobs_and_charts_it_was_never_tuned_on(classifier):
+    from ml.ood_samples import held_out_non_mri_images
+
+    pictures = [(name, image) for name, image in held_out_non_mri_images() if not name.startswith("face_")]
+    refused = [name for name, image in pictures if (reason := classifier.predict(image).abstain_reason) and not reason.startswith("Low confidence")]
+    assert len(pictures) == 20
+    assert refused == [name for name, _ in pictures]
+
+
 def test_it_refuses_tiny_and_extremely_elongated_images(classifier, mri_slice):
     assert classifier.predict(head_like_slice(30, 30, margin=2)).abstained
     assert "aspect ratio" in classifier.predict(np.tile(head_like_slice(), (1, 4))).abstain_reason
