@@ -45,11 +45,11 @@ def bench_images(count: int = BENCH_IMAGES) -> list[np.ndarray]:
 
 def second_view_rate(classifier, images: list[np.ndarray]) -> float:
     """Fraction of `images` for which the classifier also runs the mirror view."""
-    from ml.model import first_view_is_unsure, inference_outputs_model
-    from ml.preprocess import preprocess_grey, to_grey
+    from ml.model import first_view_is_unsure
+    from ml.preprocess import preprocess
 
-    squares = np.stack([preprocess_grey(to_grey(image), classifier.image_size)[0] for image in images])[..., np.newaxis]
-    _, logits, _ = inference_outputs_model(classifier.model)(squares, training=False)
+    squares = np.stack([preprocess(image, classifier.image_size) for image in images])[..., np.newaxis]
+    _, logits, _ = classifier.outputs_model(squares, training=False)
     return float(np.mean(np.asarray(first_view_is_unsure(logits))))
 
 

@@ -112,21 +112,21 @@ class Classifier:
         self.model_card = model_card
         self.model_version = model_card.get("version", config.MODEL_VERSION)
         self.image_size = int(model.input_shape[1])
-        self._outputs_model = inference_outputs_model(model)
+        self.outputs_model = inference_outputs_model(model)  # one view: conv maps, logits, OOD features
         image_spec = tf.TensorSpec((None, self.image_size, self.image_size, 1), tf.float32)
         single_image_spec = tf.TensorSpec((1, self.image_size, self.image_size, 1), tf.float32)
 
         # Compiled once with a fixed signature: calling Keras eagerly costs more than the network.
         @tf.function(input_signature=[image_spec])
         def forward(images):
-            return classifier_outputs(self._outputs_model, images)  # (B, K), (B, D)
+            return classifier_outputs(self.outputs_model, images)  # (B, K), (B, D)
 
         @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32)])
         def forward_with_cam(images, class_index):
             with tf.GradientTape() as tape:
                 # Both views always run here, so the gradients of both exist; (1, h, w, C) maps each.
-                conv_maps, logits, features = self._outputs_model(images, training=False)
-                mirror_conv_maps, mirror_logits, _ = self._outputs_model(mirror(images), training=False)
+                conv_maps, logits, features = self.outputs_model(images, training=False)
+                mirror_conv_maps, mirror_logits, _ = self.outputs_model(mirror(images), training=False)
                 logits = combine_views(logits, mirror_logits)  # as forward() does
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0], output_type=tf.int32), class_index)
                 score = logits[0, chosen]

@@ -142,11 +142,11 @@ def perturbation_results(classifier, validation) -> dict:
 def mirror_view_effect(classifier, validation) -> dict:
     """How often the test-time mirror view runs on validation and what it changes: 4-class
     accuracy from the first view alone, with the rule the classifier uses, and with both views always."""
-    from ml.model import combine_views, first_view_is_unsure, inference_outputs_model, mirror
-    from ml.preprocess import preprocess_grey, to_grey
+    from ml.model import combine_views, first_view_is_unsure, mirror
+    from ml.preprocess import preprocess
 
-    outputs_model = inference_outputs_model(classifier.model)
-    squares = np.stack([preprocess_grey(to_grey(grey), classifier.image_size)[0] for _, _, grey in validation])[..., np.newaxis]
+    outputs_model = classifier.outputs_model
+    squares = np.stack([preprocess(grey, classifier.image_size) for _, _, grey in validation])[..., np.newaxis]
     truth = np.array([config.CLASS_NAMES.index(name) for _, name, _ in validation])
     first, second = [], []
     for start in range(0, len(squares), 128):

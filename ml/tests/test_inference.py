@@ -9,8 +9,8 @@ from PIL import Image
 from ml import config
 from ml.calibration import softmax
 from ml.inference import Classifier, get_classifier, normalise_cam
-from ml.model import combine_views, first_view_is_unsure, inference_outputs_model
-from ml.preprocess import preprocess_grey, to_grey
+from ml.model import combine_views, first_view_is_unsure
+from ml.preprocess import preprocess
 from ml.tests.conftest import head_like_slice
 
 
@@ -135,8 +135,8 @@ def test_an_unsure_slice_gets_one_answer_from_predict_analyse_and_the_calibratio
     from ml.calibrate import network_outputs
 
     image = head_like_slice()
-    square, _ = preprocess_grey(to_grey(image), classifier.image_size)
-    _, first_view_logits, _ = inference_outputs_model(classifier.model)(square[np.newaxis, :, :, np.newaxis])
+    square = preprocess(image, classifier.image_size)
+    _, first_view_logits, _ = classifier.outputs_model(square[np.newaxis, :, :, np.newaxis])
     assert bool(np.asarray(first_view_is_unsure(first_view_logits))[0]), "precondition: this slice needs the mirror view"
     logits, _ = network_outputs(classifier.model, square[np.newaxis])
     expected = dict(zip(config.CLASS_NAMES, softmax(logits, classifier.temperature)[0]))
