@@ -43,6 +43,8 @@ TRAINING_LOG_NAME = "training_log.csv"
 BATCH_NORM_REPORT_NAME = "batch_norm_recalibration.json"  # validation accuracy before/after re-estimation
 ARTIFACTS_DIR = ML_DIR / "artifacts"
 SPLIT_FILE = ARTIFACTS_DIR / "split.json"
+# Duplicate groups whose label looks wrong on the picture; reported beside the metrics, never relabelled.
+SUSPECTED_LABEL_ERRORS_FILE = ARTIFACTS_DIR / "suspected_label_errors.json"
 CACHE_DIR = ML_DIR / ".cache"
 
 

@@ -59,6 +59,16 @@ def conflicting_files(rows: list[dict]) -> list[str]:
     return sorted(f"{row['class_folder']}/{row['file_name']}" for row in rows if len(classes_per_group[row["group_id"]]) > 1)
 
 
+def suspected_label_errors(groups_file: Path, review_file: Path = config.SUSPECTED_LABEL_ERRORS_FILE) -> dict[str, dict]:
+    """Relative path -> its group's entry in the review file, for every file of every suspected group.
+
+    These files keep their label everywhere (training, split, headline metrics); the model card
+    reports them separately so a reader can see how much of the score rests on them.
+    """
+    entries = {str(entry["group_id"]): entry for entry in json.loads(review_file.read_text())["groups"]}
+    return {f"{row['class_folder']}/{row['file_name']}": entries[row["group_id"]] for row in read_duplicate_groups(groups_file) if row["group_id"] in entries}
+
+
 def index_training_images(groups_file: Path) -> tuple[list[ImageRecord], list[str]]:
     """duplicate_groups.tsv -> (usable records sorted by path, dropped conflicting paths)."""
     rows = read_duplicate_groups(groups_file)

@@ -24,6 +24,7 @@ from ml import config
 MARKDOWN_FILE = config.ML_DIR / "MODEL_CARD.md"
 CONFUSION_PNG = config.ARTIFACTS_DIR / "confusion_matrix.png"
 TRAINING_CURVE_PNG = config.ARTIFACTS_DIR / "training_curves.png"
+SUSPECTED_LABEL_ERRORS_PNG = config.ARTIFACTS_DIR / "suspected_label_errors.png"
 # How the committed weights were produced: one uninterrupted run, then the post-training steps.
 TRAINING_COMMANDS = (
     "python -m ml.data (split + preprocessed cache, built with the current preprocessing function)",
@@ -118,7 +119,14 @@ def accuracy_by_size(outcomes) -> dict:
     return table
 
 
-def perturbation_results(classifier, validation) -> dict:
+def _notumor_specificity(outcomes) -> float:
+    healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
+    return float(np.mean([outcome.predicted == config.NO_TUMOUR_CLASS for outcome in healthy]))
+
+
+def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
+    """Metrics per perturbation; notumor specificity also without the suspected label errors,
+    because a model that sees their lesion is right to call them tumours."""
     from ml.evaluate import classify_all
     from ml.robustness import PERTURBATIONS
 
@@ -127,16 +135,62 @@ def perturbation_results(classifier, validation) -> dict:
         items = [(relative, truth, lambda grey=grey: perturb(grey)) for relative, truth, grey in validation]
         outcomes = classify_all(classifier, items, len(items), show_progress=False)
         tumours = [outcome for outcome in outcomes if outcome.truth != config.NO_TUMOUR_CLASS]
-        healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
         results[name] = {
             "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in outcomes])),
             "tumour_recall": float(np.mean([outcome.predicted != config.NO_TUMOUR_CLASS for outcome in tumours])),
-            "notumor_specificity": float(np.mean([outcome.predicted == config.NO_TUMOUR_CLASS for outcome in healthy])),
+            "notumor_specificity": _notumor_specificity(outcomes),
+            "notumor_specificity_without_suspected_label_errors": _notumor_specificity([outcome for outcome in outcomes if outcome.name not in suspected]),
             "flagged_not_mri_rate": float(np.mean([outcome.flagged_not_mri for outcome in outcomes])),
             "abstained_rate": float(np.mean([outcome.abstained for outcome in outcomes])),
         }
         print(f"perturbation {name}: {results[name]}", file=sys.stderr, flush=True)
     return results
+
+
+def suspected_label_error_results(outcomes, suspected: dict[str, dict], model_version: str) -> dict:
+    """What the model says on each suspected group, and the validation metrics without those files."""
+    from ml.evaluate import summarise
+
+    groups = []
+    for entry in {id(entry): entry for entry in suspected.values()}.values():
+        members = [outcome for outcome in outcomes if suspected.get(outcome.name) is entry]
+        groups.append(
+            {
+                **entry,
+                "n_validation_files": len(members),
+                "predicted": {name: sum(outcome.predicted == name for outcome in members) for name in config.CLASS_NAMES},
+                "abstained": sum(outcome.abstained for outcome in members),
+            }
+        )
+    without = summarise([outcome for outcome in outcomes if outcome.name not in suspected], model_version)
+    return {
+        "groups": groups,
+        "validation_without_them": {key: without[key] for key in ("n_images", "overall_accuracy_4class", "binary", "abstained", "accuracy_on_accepted", "coverage_4class")},
+    }
+
+
+def plot_suspected_examples(classifier, examples: list[str], path: Path) -> None:
+    """One row per suspected group: its example slice, and the Grad-CAM of the most likely tumour class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(examples), 2, figsize=(7, 3.6 * len(examples)), squeeze=False)
+    for (image_axis, cam_axis), relative in zip(axes, examples):
+        image = _decode(relative)
+        result = classifier.predict(image)
+        tumour_class = max((name for name in config.CLASS_NAMES if name != config.NO_TUMOUR_CLASS), key=lambda name: result.probabilities[name])
+        explanation = classifier.explain(image, tumour_class)
+        image_axis.imshow(image, cmap="gray" if image.ndim == 2 else None)
+        image_axis.set_title(f"{relative} (labelled {relative.split('/')[0]})", fontsize=8)
+        cam_axis.imshow(explanation.overlay)
+        cam_axis.set_title(f"Grad-CAM for {tumour_class}; model: {result.label} {result.confidence:.2f}", fontsize=8)
+        for axis in (image_axis, cam_axis):
+            axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
 
 
 def mirror_view_effect(classifier, validation) -> dict:
@@ -200,7 +254,7 @@ def architecture_summary(model) -> list[str]:
 
 def build_card(weights_dir: Path) -> dict:
     from ml import augment
-    from ml.data import read_split
+    from ml.data import read_split, suspected_label_errors
     from ml.evaluate import classify_all, summarise
     from ml.inference import Classifier
     from ml.ood_samples import held_out_non_mri_images, non_mri_images
@@ -218,8 +272,9 @@ def build_card(weights_dir: Path) -> dict:
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
     mirror_view = mirror_view_effect(classifier, validation)
+    suspected = suspected_label_errors(config.duplicate_groups_file())
     print("perturbations ...", file=sys.stderr, flush=True)
-    perturbations = perturbation_results(classifier, validation)
+    perturbations = perturbation_results(classifier, validation, set(suspected))
     print("non-MRI images ...", file=sys.stderr, flush=True)
     ood = ood_results(
         classifier,
@@ -236,6 +291,8 @@ def build_card(weights_dir: Path) -> dict:
 
     plot_training_curves(log, TRAINING_CURVE_PNG)
     plot_confusion(metrics["confusion"]["rows_true_columns_predicted"], CONFUSION_PNG)
+    review = json.loads(config.SUSPECTED_LABEL_ERRORS_FILE.read_text())
+    plot_suspected_examples(classifier, [entry["example"] for entry in review["groups"]], SUSPECTED_LABEL_ERRORS_PNG)
     weights_file = weights_dir / config.WEIGHTS_FILE_NAME
     return {
         "version": config.MODEL_VERSION,
@@ -310,6 +367,12 @@ def build_card(weights_dir: Path) -> dict:
             "caveat": "The OOD layers were chosen on an intermediate checkpoint while looking at the first non-MRI set; its rate is therefore optimistic. The held-out kinds were measured only after the OOD method was fixed; nothing was tuned on them.",
         },
         "validation": metrics,
+        "suspected_label_errors": {
+            "reviewer": review["reviewer"],
+            "how_found": review["how_found"],
+            "review_file": str(config.SUSPECTED_LABEL_ERRORS_FILE.relative_to(config.REPO_ROOT)),
+            **suspected_label_error_results(outcomes, suspected, classifier.model_version),
+        },
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
         "latency": bench,
@@ -331,6 +394,25 @@ def _decode(relative: str) -> np.ndarray:
 
 def _percent(value) -> str:
     return "n/a" if value is None else f"{100 * value:.2f} %"
+
+
+def _suspected_label_error_lines(section: dict) -> list[str]:
+    without = section["validation_without_them"]
+    return [
+        "## Suspected label errors",
+        f"Reviewer: {section['reviewer']}. How found: {section['how_found']}. The files keep their label in training, in the split and in every "
+        f"number above; `{section['review_file']}` lists them and `ml/artifacts/suspected_label_errors.png` shows each group's example with Grad-CAM.",
+        "",
+        *[
+            f"- Group {group['group_id']} ({group['n_validation_files']} validation files like `{group['example']}`, labelled {group['label']}): {group['finding']}. "
+            "The model predicts " + ", ".join(f"{name} {count}" for name, count in group["predicted"].items() if count) + f"; it abstains on {group['abstained']}."
+            for group in section["groups"]
+        ],
+        f"- Validation without these files ({without['n_images']} images): 4-class accuracy {_percent(without['overall_accuracy_4class'])}, "
+        f"tumour sensitivity {_percent(without['binary']['sensitivity'])}, specificity {_percent(without['binary']['specificity'])}, "
+        f"abstained {_percent(without['abstained']['rate'])}, accuracy on accepted {_percent(without['accuracy_on_accepted'])}.",
+        "",
+    ]
 
 
 def render_markdown(card: dict) -> str:
@@ -371,7 +453,7 @@ def render_markdown(card: dict) -> str:
         f"- Log: `{card['training']['log']}`; curves: `ml/artifacts/training_curves.png`.",
         "",
         "## Validation results (grouped split, through the real inference path)",
-        f"- 4-class accuracy: **{_percent(validation['overall_accuracy_4class'])}** on {validation['n_images']} images ({validation['n_errors']} errors).",
+        f"- 4-class accuracy: **{_percent(validation['overall_accuracy_4class'])}** on {validation['n_images']} images ({validation['n_errors']} unreadable).",
         f"- Tumour vs no tumour: sensitivity **{_percent(binary['sensitivity'])}**, specificity **{_percent(binary['specificity'])}** (tp {binary['tp']}, fn {binary['fn']}, tn {binary['tn']}, fp {binary['fp']}).",
         f"- Abstained: {validation['abstained']['count']} ({_percent(validation['abstained']['rate'])}); accuracy on accepted: {_percent(validation['accuracy_on_accepted'])}.",
         "",
@@ -385,6 +467,7 @@ def render_markdown(card: dict) -> str:
         "|---|" + "---|" * len(card["class_names"]),
         *[f"| {name} | " + " | ".join(str(value) for value in row) + " |" for name, row in zip(card["class_names"], validation["confusion"]["rows_true_columns_predicted"])],
         "",
+        *_suspected_label_error_lines(card["suspected_label_errors"]),
         "## Calibration and abstention",
         f"- Temperature {calibration['temperature']:.3f} ({calibration['method']}).",
         f"- ECE ({calibration['ece_bins']} bins): {_percent(calibration['ece_before'])} before, {_percent(calibration['ece_after'])} after. NLL: {calibration['nll_before']:.4f} before, {calibration['nll_after']:.4f} after.",
@@ -419,10 +502,10 @@ def render_markdown(card: dict) -> str:
         "",
         "Validation images perturbed BEFORE preprocessing (as another scanner or export would):",
         "",
-        "| perturbation | 4-class accuracy | tumour recall | notumor specificity | refused as not MRI | abstained (any reason) |",
-        "|---|---|---|---|---|---|",
+        "| perturbation | 4-class accuracy | tumour recall | notumor specificity | same, without suspected label errors | refused as not MRI | abstained (any reason) |",
+        "|---|---|---|---|---|---|---|",
         *[
-            f"| {name} | {_percent(row['accuracy_4class'])} | {_percent(row['tumour_recall'])} | {_percent(row['notumor_specificity'])} | {_percent(row['flagged_not_mri_rate'])} | {_percent(row['abstained_rate'])} |"
+            f"| {name} | {_percent(row['accuracy_4class'])} | {_percent(row['tumour_recall'])} | {_percent(row['notumor_specificity'])} | {_percent(row['notumor_specificity_without_suspected_label_errors'])} | {_percent(row['flagged_not_mri_rate'])} | {_percent(row['abstained_rate'])} |"
             for name, row in card["perturbations"].items()
         ],
         "",
