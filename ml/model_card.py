@@ -193,9 +193,10 @@ def plot_suspected_examples(classifier, examples: list[str], path: Path) -> None
     plt.close(figure)
 
 
-def mirror_view_effect(classifier, validation) -> dict:
+def mirror_view_effect(classifier, validation, suspected: set[str]) -> dict:
     """How often the test-time mirror view runs on validation and what it changes: 4-class
-    accuracy from the first view alone, with the rule the classifier uses, and with both views always."""
+    accuracy from the first view alone, with the rule the classifier uses, and with both views
+    always; the first two also without the suspected label errors."""
     from ml.model import combine_views, first_view_is_unsure, mirror
     from ml.preprocess import preprocess
 
@@ -209,12 +210,15 @@ def mirror_view_effect(classifier, validation) -> dict:
         second.append(np.asarray(outputs_model(mirror(batch), training=False)[1]))
     first, second = np.concatenate(first), np.concatenate(second)
     combined = np.asarray(combine_views(first, second))
+    trusted = np.array([relative not in suspected for relative, _, _ in validation])
     return {
         "rule": f"when the network's own top probability is below {config.MIRROR_VIEW_BELOW_CONFIDENCE}, the left-right mirror image is classified too and both views' logits are averaged (the OOD check keeps the first view's features)",
         "second_view_rate": float(np.mean(np.asarray(first_view_is_unsure(first)))),
         "accuracy_first_view_only": float(np.mean(first.argmax(axis=1) == truth)),
         "accuracy_with_rule": float(np.mean(combined.argmax(axis=1) == truth)),
         "accuracy_both_views_always": float(np.mean((first + second).argmax(axis=1) == truth)),
+        "accuracy_first_view_only_without_suspected_label_errors": float(np.mean(first[trusted].argmax(axis=1) == truth[trusted])),
+        "accuracy_with_rule_without_suspected_label_errors": float(np.mean(combined[trusted].argmax(axis=1) == truth[trusted])),
     }
 
 
@@ -258,6 +262,7 @@ def build_card(weights_dir: Path) -> dict:
     from ml.evaluate import classify_all, summarise
     from ml.inference import Classifier
     from ml.ood_samples import held_out_non_mri_images, non_mri_images
+    from ml.robustness import PERTURBATION_NOTES
     from ml.train import EMA_MOMENTUM
 
     classifier = Classifier.load(weights_dir)
@@ -271,8 +276,8 @@ def build_card(weights_dir: Path) -> dict:
     items = [(relative, truth, lambda relative=relative: _decode(relative)) for relative, truth, _ in validation]
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
-    mirror_view = mirror_view_effect(classifier, validation)
     suspected = suspected_label_errors(config.duplicate_groups_file())
+    mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
     perturbations = perturbation_results(classifier, validation, set(suspected))
     print("non-MRI images ...", file=sys.stderr, flush=True)
@@ -375,11 +380,14 @@ def build_card(weights_dir: Path) -> dict:
         },
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
+        "perturbation_notes": PERTURBATION_NOTES,
         "latency": bench,
         "limitations": [
             "2-D slices only: no volumes, no multi-slice context; one slice cannot rule a tumour in or out.",
             "Trained on one public dataset (three collections); every notumor image comes from Br35H. Accuracy on other scanners, sequences and populations is unknown and likely lower.",
             "The validation split comes from the same collections as training, and it was also used for early stopping, temperature and threshold selection: its numbers are optimistic.",
+            "Labels come from the public dataset and were not reviewed by a radiologist. One validation group (15 files) is suspected to be mislabelled (see above); the training files were not reviewed.",
+            "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe).",
             "Classes outside the four (other tumours, stroke, haemorrhage, post-operative change) are not recognised and may be forced into one of the four.",
             "Not validated clinically. Not a diagnosis. A qualified reader must review every result.",
         ],
@@ -446,7 +454,8 @@ def render_markdown(card: dict) -> str:
         f"- Input {card['architecture']['input']}, {card['architecture']['parameters']:,} parameters; Grad-CAM layer `{card['architecture']['last_conv_layer']}`.",
         f"- Prediction: {mirror_view['rule']}. On validation the mirror view runs for {_percent(mirror_view['second_view_rate'])} of slices; "
         f"4-class accuracy {_percent(mirror_view['accuracy_first_view_only'])} from the first view alone, {_percent(mirror_view['accuracy_with_rule'])} with this rule, "
-        f"{_percent(mirror_view['accuracy_both_views_always'])} with both views always. Grad-CAM adds the mirror view's map, flipped back, when that view is used.",
+        f"{_percent(mirror_view['accuracy_both_views_always'])} with both views always; without the suspected label errors (below) {_percent(mirror_view['accuracy_first_view_only_without_suspected_label_errors'])} "
+        f"from the first view and {_percent(mirror_view['accuracy_with_rule_without_suspected_label_errors'])} with the rule. Grad-CAM adds the mirror view's map, flipped back, when that view is used.",
         f"- {card['training']['optimizer']}; seed {card['training']['seed']}; {card['training']['epochs_run']} epochs run, best epoch {card['training']['best_epoch']} ({card['training']['selection']}).",
         *[f"- {command}" for command in card["training"]["commands"]],
         f"- Batch-norm re-estimation on the final weights: validation accuracy {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_before'])} -> {_percent(card['training']['batch_norm_recalibration']['validation_accuracy_after'])} (kept: {card['training']['batch_norm_recalibration']['kept']}).",
@@ -508,6 +517,8 @@ def render_markdown(card: dict) -> str:
             f"| {name} | {_percent(row['accuracy_4class'])} | {_percent(row['tumour_recall'])} | {_percent(row['notumor_specificity'])} | {_percent(row['notumor_specificity_without_suspected_label_errors'])} | {_percent(row['flagged_not_mri_rate'])} | {_percent(row['abstained_rate'])} |"
             for name, row in card["perturbations"].items()
         ],
+        "",
+        *[f"- {name}: {note}." for name, note in card["perturbation_notes"].items()],
         "",
         "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
         f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",

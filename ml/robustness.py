@@ -50,6 +50,13 @@ def _rotate(grey: np.ndarray, degrees: float) -> np.ndarray:
     return cv2.warpAffine(grey, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=0)
 
 
+def _invert_inside_head(grey: np.ndarray) -> np.ndarray:
+    """Reverse the grey levels inside the head, keep the background black."""
+    head = (grey > 0.08 * np.percentile(grey, 99)).astype(np.uint8)
+    head = cv2.morphologyEx(head, cv2.MORPH_CLOSE, np.ones((15, 15), np.uint8))
+    return np.where(head > 0, 255 - grey, 0).astype(np.uint8)
+
+
 PERTURBATIONS = {
     "none": lambda grey: grey,
     "contrast_x0.6": lambda grey: _contrast(grey, 0.6),
@@ -67,6 +74,13 @@ PERTURBATIONS = {
     "crop_10%_each_side": lambda grey: _crop(grey, 0.10),
     "rotate_12deg": lambda grey: _rotate(grey, 12.0),
     "flip_left_right": lambda grey: np.ascontiguousarray(grey[:, ::-1]),
+    "invert_inside_head": _invert_inside_head,
+}
+# Perturbations that are not a plausible acquisition, and what they probe instead.
+PERTURBATION_NOTES = {
+    "invert_inside_head": "a stress probe, not a real sequence: CSF becomes bright as on T2-weighted slices, but so does everything else that was dark. "
+    "Most tumour slices here are T1 with contrast while the notumor collection holds many T2/FLAIR slices, so a low tumour recall in this row warns "
+    "that tumours on other sequences may be called 'no tumour'",
 }
 
 
