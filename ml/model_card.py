@@ -147,13 +147,14 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
     return results
 
 
-def suspected_label_error_results(outcomes, suspected: dict[str, dict], model_version: str) -> dict:
-    """What the model says on each suspected group, and the validation metrics without those files."""
+def suspected_label_error_results(outcomes, review: dict, suspected: dict[str, dict], model_version: str) -> dict:
+    """What the model says on each reviewed group, and the validation metrics without its files.
+    `review` is the review file's content, `suspected` its files (data.suspected_label_errors)."""
     from ml.evaluate import summarise
 
     groups = []
-    for entry in {id(entry): entry for entry in suspected.values()}.values():
-        members = [outcome for outcome in outcomes if suspected.get(outcome.name) is entry]
+    for entry in review["groups"]:
+        members = [outcome for outcome in outcomes if suspected.get(outcome.name) == entry]
         groups.append(
             {
                 **entry,
@@ -276,6 +277,7 @@ def build_card(weights_dir: Path) -> dict:
     items = [(relative, truth, lambda relative=relative: _decode(relative)) for relative, truth, _ in validation]
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
+    review = json.loads(config.SUSPECTED_LABEL_ERRORS_FILE.read_text())
     suspected = suspected_label_errors(config.duplicate_groups_file())
     mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
@@ -296,7 +298,6 @@ def build_card(weights_dir: Path) -> dict:
 
     plot_training_curves(log, TRAINING_CURVE_PNG)
     plot_confusion(metrics["confusion"]["rows_true_columns_predicted"], CONFUSION_PNG)
-    review = json.loads(config.SUSPECTED_LABEL_ERRORS_FILE.read_text())
     plot_suspected_examples(classifier, [entry["example"] for entry in review["groups"]], SUSPECTED_LABEL_ERRORS_PNG)
     weights_file = weights_dir / config.WEIGHTS_FILE_NAME
     return {
@@ -376,7 +377,7 @@ def build_card(weights_dir: Path) -> dict:
             "reviewer": review["reviewer"],
             "how_found": review["how_found"],
             "review_file": str(config.SUSPECTED_LABEL_ERRORS_FILE.relative_to(config.REPO_ROOT)),
-            **suspected_label_error_results(outcomes, suspected, classifier.model_version),
+            **suspected_label_error_results(outcomes, review, suspected, classifier.model_version),
         },
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
