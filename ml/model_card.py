@@ -99,6 +99,18 @@ def load_validation_grey() -> list[tuple[str, str, np.ndarray]]:
     return images
 
 
+def _tumour_recall(outcomes) -> float | None:
+    """Share of the tumour outcomes predicted as any tumour class; None when there are none."""
+    tumours = [outcome for outcome in outcomes if outcome.truth != config.NO_TUMOUR_CLASS]
+    return float(np.mean([outcome.predicted != config.NO_TUMOUR_CLASS for outcome in tumours])) if tumours else None
+
+
+def _notumor_specificity(outcomes) -> float | None:
+    """Share of the notumor outcomes predicted notumor; None when there are none."""
+    healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
+    return float(np.mean([outcome.predicted == config.NO_TUMOUR_CLASS for outcome in healthy])) if healthy else None
+
+
 def accuracy_by_size(outcomes) -> dict:
     from ml.robustness import size_bucket
 
@@ -107,21 +119,14 @@ def accuracy_by_size(outcomes) -> dict:
         buckets[size_bucket(*outcome.original_shape)].append(outcome)
     table = {}
     for bucket, members in sorted(buckets.items()):
-        tumours = [member for member in members if member.truth != config.NO_TUMOUR_CLASS]
-        healthy = [member for member in members if member.truth == config.NO_TUMOUR_CLASS]
         table[bucket] = {
             "n": len(members),
             "per_class_n": {name: sum(member.truth == name for member in members) for name in config.CLASS_NAMES},
             "accuracy_4class": float(np.mean([member.predicted == member.truth for member in members])),
-            "tumour_recall": float(np.mean([member.predicted != config.NO_TUMOUR_CLASS for member in tumours])) if tumours else None,
-            "notumor_specificity": float(np.mean([member.predicted == config.NO_TUMOUR_CLASS for member in healthy])) if healthy else None,
+            "tumour_recall": _tumour_recall(members),
+            "notumor_specificity": _notumor_specificity(members),
         }
     return table
-
-
-def _notumor_specificity(outcomes) -> float:
-    healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
-    return float(np.mean([outcome.predicted == config.NO_TUMOUR_CLASS for outcome in healthy]))
 
 
 def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
@@ -134,10 +139,9 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
     for name, perturb in PERTURBATIONS.items():
         items = [(relative, truth, lambda grey=grey: perturb(grey)) for relative, truth, grey in validation]
         outcomes = classify_all(classifier, items, len(items), show_progress=False)
-        tumours = [outcome for outcome in outcomes if outcome.truth != config.NO_TUMOUR_CLASS]
         results[name] = {
             "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in outcomes])),
-            "tumour_recall": float(np.mean([outcome.predicted != config.NO_TUMOUR_CLASS for outcome in tumours])),
+            "tumour_recall": _tumour_recall(outcomes),
             "notumor_specificity": _notumor_specificity(outcomes),
             "notumor_specificity_without_suspected_label_errors": _notumor_specificity([outcome for outcome in outcomes if outcome.name not in suspected]),
             "flagged_not_mri_rate": float(np.mean([outcome.flagged_not_mri for outcome in outcomes])),
@@ -212,14 +216,18 @@ def mirror_view_effect(classifier, validation, suspected: set[str]) -> dict:
     first, second = np.concatenate(first), np.concatenate(second)
     combined = np.asarray(combine_views(first, second))
     trusted = np.array([relative not in suspected for relative, _, _ in validation])
+
+    def accuracy(logits, rows=slice(None)) -> float:
+        return float(np.mean(logits[rows].argmax(axis=1) == truth[rows]))
+
     return {
         "rule": f"when the network's own top probability is below {config.MIRROR_VIEW_BELOW_CONFIDENCE}, the left-right mirror image is classified too and both views' logits are averaged (the OOD check keeps the first view's features)",
         "second_view_rate": float(np.mean(np.asarray(first_view_is_unsure(first)))),
-        "accuracy_first_view_only": float(np.mean(first.argmax(axis=1) == truth)),
-        "accuracy_with_rule": float(np.mean(combined.argmax(axis=1) == truth)),
-        "accuracy_both_views_always": float(np.mean((first + second).argmax(axis=1) == truth)),
-        "accuracy_first_view_only_without_suspected_label_errors": float(np.mean(first[trusted].argmax(axis=1) == truth[trusted])),
-        "accuracy_with_rule_without_suspected_label_errors": float(np.mean(combined[trusted].argmax(axis=1) == truth[trusted])),
+        "accuracy_first_view_only": accuracy(first),
+        "accuracy_with_rule": accuracy(combined),
+        "accuracy_both_views_always": accuracy(first + second),
+        "accuracy_first_view_only_without_suspected_label_errors": accuracy(first, trusted),
+        "accuracy_with_rule_without_suspected_label_errors": accuracy(combined, trusted),
     }
 
 
