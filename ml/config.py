@@ -45,6 +45,9 @@ ARTIFACTS_DIR = ML_DIR / "artifacts"
 SPLIT_FILE = ARTIFACTS_DIR / "split.json"
 # Duplicate groups whose label looks wrong on the picture; reported beside the metrics, never relabelled.
 SUSPECTED_LABEL_ERRORS_FILE = ARTIFACTS_DIR / "suspected_label_errors.json"
+# Validation tumour slices on another sequence than T1 (T2, FLAIR), found by eye: a small
+# measured sample of the largest known risk (tumours elsewhere are mostly T1 with contrast).
+OTHER_SEQUENCE_TUMOURS_FILE = ARTIFACTS_DIR / "other_sequence_tumours.json"
 CACHE_DIR = ML_DIR / ".cache"
 
 

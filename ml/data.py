@@ -59,11 +59,12 @@ def conflicting_files(rows: list[dict]) -> list[str]:
     return sorted(f"{row['class_folder']}/{row['file_name']}" for row in rows if len(classes_per_group[row["group_id"]]) > 1)
 
 
-def suspected_label_errors(groups_file: Path, review_file: Path = config.SUSPECTED_LABEL_ERRORS_FILE) -> dict[str, dict]:
-    """Relative path -> its group's entry in the review file, for every file of every suspected group.
+def reviewed_group_files(review_file: Path, groups_file: Path) -> dict[str, dict]:
+    """Relative path -> its group's entry in a review file (ml/artifacts/*.json: reviewer, how_found,
+    groups of {group_id, example, label, finding}), for every file of every reviewed group.
 
-    These files keep their label everywhere (training, split, headline metrics); the model card
-    reports them separately so a reader can see how much of the score rests on them.
+    Reviews never change a label or the split; the model card reports the reviewed files
+    separately (suspected label errors, tumours on other sequences).
     """
     entries = {str(entry["group_id"]): entry for entry in json.loads(review_file.read_text())["groups"]}
     return {f"{row['class_folder']}/{row['file_name']}": entries[row["group_id"]] for row in read_duplicate_groups(groups_file) if row["group_id"] in entries}

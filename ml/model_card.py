@@ -151,14 +151,12 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
     return results
 
 
-def suspected_label_error_results(outcomes, review: dict, suspected: dict[str, dict], model_version: str) -> dict:
-    """What the model says on each reviewed group, and the validation metrics without its files.
-    `review` is the review file's content, `suspected` its files (data.suspected_label_errors)."""
-    from ml.evaluate import summarise
-
+def reviewed_group_results(outcomes, review: dict, files: dict[str, dict]) -> list[dict]:
+    """Per reviewed group: its review entry, and what the model says on its validation files.
+    `review` is a review file's content, `files` its files (data.reviewed_group_files)."""
     groups = []
     for entry in review["groups"]:
-        members = [outcome for outcome in outcomes if suspected.get(outcome.name) == entry]
+        members = [outcome for outcome in outcomes if files.get(outcome.name) == entry]
         groups.append(
             {
                 **entry,
@@ -167,10 +165,29 @@ def suspected_label_error_results(outcomes, review: dict, suspected: dict[str, d
                 "abstained": sum(outcome.abstained for outcome in members),
             }
         )
+    return groups
+
+
+def suspected_label_error_results(outcomes, review: dict, suspected: dict[str, dict], model_version: str) -> dict:
+    """The reviewed groups, and the validation metrics without their files."""
+    from ml.evaluate import summarise
+
     without = summarise([outcome for outcome in outcomes if outcome.name not in suspected], model_version)
     return {
-        "groups": groups,
+        "groups": reviewed_group_results(outcomes, review, suspected),
         "validation_without_them": {key: without[key] for key in ("n_images", "overall_accuracy_4class", "binary", "abstained", "accuracy_on_accepted", "coverage_4class")},
+    }
+
+
+def other_sequence_results(outcomes, review: dict, files: dict[str, dict]) -> dict:
+    """The reviewed tumour slices on other sequences: per group, and their tumour recall and accuracy."""
+    members = [outcome for outcome in outcomes if outcome.name in files]
+    return {
+        "groups": reviewed_group_results(outcomes, review, files),
+        "n_files": len(members),
+        "tumour_recall": _tumour_recall(members),
+        "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in members])) if members else None,
+        "abstained": sum(outcome.abstained for outcome in members),
     }
 
 
@@ -267,7 +284,7 @@ def architecture_summary(model) -> list[str]:
 
 def build_card(weights_dir: Path) -> dict:
     from ml import augment
-    from ml.data import read_split, suspected_label_errors
+    from ml.data import read_split, reviewed_group_files
     from ml.evaluate import classify_all, summarise
     from ml.inference import Classifier
     from ml.ood_samples import held_out_non_mri_images, non_mri_images
@@ -286,7 +303,9 @@ def build_card(weights_dir: Path) -> dict:
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
     review = json.loads(config.SUSPECTED_LABEL_ERRORS_FILE.read_text())
-    suspected = suspected_label_errors(config.duplicate_groups_file())
+    suspected = reviewed_group_files(config.SUSPECTED_LABEL_ERRORS_FILE, config.duplicate_groups_file())
+    other_sequence_review = json.loads(config.OTHER_SEQUENCE_TUMOURS_FILE.read_text())
+    other_sequence_files = reviewed_group_files(config.OTHER_SEQUENCE_TUMOURS_FILE, config.duplicate_groups_file())
     mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
     perturbations = perturbation_results(classifier, validation, set(suspected))
@@ -387,6 +406,12 @@ def build_card(weights_dir: Path) -> dict:
             "review_file": str(config.SUSPECTED_LABEL_ERRORS_FILE.relative_to(config.REPO_ROOT)),
             **suspected_label_error_results(outcomes, review, suspected, classifier.model_version),
         },
+        "other_sequence_tumours": {
+            "reviewer": other_sequence_review["reviewer"],
+            "how_found": other_sequence_review["how_found"],
+            "review_file": str(config.OTHER_SEQUENCE_TUMOURS_FILE.relative_to(config.REPO_ROOT)),
+            **other_sequence_results(outcomes, other_sequence_review, other_sequence_files),
+        },
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
         "perturbation_notes": PERTURBATION_NOTES,
@@ -394,9 +419,12 @@ def build_card(weights_dir: Path) -> dict:
         "limitations": [
             "2-D slices only: no volumes, no multi-slice context; one slice cannot rule a tumour in or out.",
             "Trained on one public dataset (three collections); every notumor image comes from Br35H. Accuracy on other scanners, sequences and populations is unknown and likely lower.",
-            "The validation split comes from the same collections as training, and it was also used for early stopping, temperature and threshold selection: its numbers are optimistic.",
+            "The validation split comes from the same collections as training, and it was also used for early stopping, temperature and threshold selection: its numbers are optimistic. "
+            "It is split by duplicate picture, not by patient (the files carry no patient id): figshare's 3,064 slices come from 233 patients, "
+            "so other slices of a validation patient can be in training, and accuracy on new patients may be lower.",
             "Labels come from the public dataset and were not reviewed by a radiologist. One validation group (15 files) is suspected to be mislabelled (see above); the training files were not reviewed.",
-            "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe).",
+            "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe, and the "
+            "T2/FLAIR validation tumours under the perturbation table: too few to measure a rate).",
             "Classes outside the four (other tumours, stroke, haemorrhage, post-operative change) are not recognised and may be forced into one of the four.",
             "Not validated clinically. Not a diagnosis. A qualified reader must review every result.",
         ],
@@ -428,6 +456,22 @@ def _suspected_label_error_lines(section: dict) -> list[str]:
         f"- Validation without these files ({without['n_images']} images): 4-class accuracy {_percent(without['overall_accuracy_4class'])}, "
         f"tumour sensitivity {_percent(without['binary']['sensitivity'])}, specificity {_percent(without['binary']['specificity'])}, "
         f"abstained {_percent(without['abstained']['rate'])}, accuracy on accepted {_percent(without['accuracy_on_accepted'])}.",
+        "",
+    ]
+
+
+def _other_sequence_lines(section: dict) -> list[str]:
+    return [
+        "Validation tumour slices on other sequences (T2, FLAIR): the only real ones here, and few:",
+        "",
+        *[
+            f"- `{group['example']}` ({group['n_validation_files']} validation file(s), labelled {group['label']}): {group['finding']}. The model predicts "
+            + ", ".join(f"{name} {count}" for name, count in group["predicted"].items() if count)
+            + f"; it abstains on {group['abstained']}."
+            for group in section["groups"]
+        ],
+        f"- Tumour recall on these {section['n_files']} files: **{_percent(section['tumour_recall'])}**; 4-class accuracy {_percent(section['accuracy_4class'])}; "
+        f"abstained on {section['abstained']}. Reviewer: {section['reviewer']}. How found: {section['how_found']} (`{section['review_file']}`).",
         "",
     ]
 
@@ -529,6 +573,7 @@ def render_markdown(card: dict) -> str:
         "",
         *[f"- {name}: {note}." for name, note in card["perturbation_notes"].items()],
         "",
+        *_other_sequence_lines(card["other_sequence_tumours"]),
         "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
         f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",
         f"- predict + Grad-CAM p50 {bench['predict_gradcam_ms']['p50']:.1f} ms, p95 {bench['predict_gradcam_ms']['p95']:.1f} ms.",
