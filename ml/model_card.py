@@ -188,6 +188,7 @@ def other_sequence_results(outcomes, review: dict, files: dict[str, dict]) -> di
         "tumour_recall": _tumour_recall(members),
         "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in members])) if members else None,
         "abstained": sum(outcome.abstained for outcome in members),
+        "missed_without_abstaining": sum(outcome.predicted == config.NO_TUMOUR_CLASS and not outcome.abstained for outcome in members),
     }
 
 
@@ -306,6 +307,7 @@ def build_card(weights_dir: Path) -> dict:
     suspected = reviewed_group_files(config.SUSPECTED_LABEL_ERRORS_FILE, config.duplicate_groups_file())
     other_sequence_review = json.loads(config.OTHER_SEQUENCE_TUMOURS_FILE.read_text())
     other_sequence_files = reviewed_group_files(config.OTHER_SEQUENCE_TUMOURS_FILE, config.duplicate_groups_file())
+    other_sequence = other_sequence_results(outcomes, other_sequence_review, other_sequence_files)
     mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
     perturbations = perturbation_results(classifier, validation, set(suspected))
@@ -410,7 +412,7 @@ def build_card(weights_dir: Path) -> dict:
             "reviewer": other_sequence_review["reviewer"],
             "how_found": other_sequence_review["how_found"],
             "review_file": str(config.OTHER_SEQUENCE_TUMOURS_FILE.relative_to(config.REPO_ROOT)),
-            **other_sequence_results(outcomes, other_sequence_review, other_sequence_files),
+            **other_sequence,
         },
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
@@ -423,8 +425,9 @@ def build_card(weights_dir: Path) -> dict:
             "It is split by duplicate picture, not by patient (the files carry no patient id): figshare's 3,064 slices come from 233 patients, "
             "so other slices of a validation patient can be in training, and accuracy on new patients may be lower.",
             "Labels come from the public dataset and were not reviewed by a radiologist. One validation group (15 files) is suspected to be mislabelled (see above); the training files were not reviewed.",
-            "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe, and the "
-            "T2/FLAIR validation tumours under the perturbation table: too few to measure a rate).",
+            "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe). "
+            f"The validation split holds only {other_sequence['n_files']} T2/FLAIR tumour slices (listed under the perturbation table), too few for a rate; "
+            f"the model calls {other_sequence['missed_without_abstaining']} of them 'no tumour' without abstaining.",
             "Classes outside the four (other tumours, stroke, haemorrhage, post-operative change) are not recognised and may be forced into one of the four.",
             "Not validated clinically. Not a diagnosis. A qualified reader must review every result.",
         ],
@@ -462,7 +465,7 @@ def _suspected_label_error_lines(section: dict) -> list[str]:
 
 def _other_sequence_lines(section: dict) -> list[str]:
     return [
-        "Validation tumour slices on other sequences (T2, FLAIR): the only real ones here, and few:",
+        "Validation tumour slices on other sequences (T2, FLAIR), the only real ones in the split:",
         "",
         *[
             f"- `{group['example']}` ({group['n_validation_files']} validation file(s), labelled {group['label']}): {group['finding']}. The model predicts "
