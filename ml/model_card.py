@@ -25,6 +25,7 @@ MARKDOWN_FILE = config.ML_DIR / "MODEL_CARD.md"
 CONFUSION_PNG = config.ARTIFACTS_DIR / "confusion_matrix.png"
 TRAINING_CURVE_PNG = config.ARTIFACTS_DIR / "training_curves.png"
 SUSPECTED_LABEL_ERRORS_PNG = config.ARTIFACTS_DIR / "suspected_label_errors.png"
+OTHER_SEQUENCE_TUMOURS_PNG = config.ARTIFACTS_DIR / "other_sequence_tumours.png"
 # How the committed weights were produced: one uninterrupted run, then the post-training steps.
 TRAINING_COMMANDS = (
     "python -m ml.data (split + preprocessed cache, built with the current preprocessing function)",
@@ -192,8 +193,8 @@ def other_sequence_results(outcomes, review: dict, files: dict[str, dict]) -> di
     }
 
 
-def plot_suspected_examples(classifier, examples: list[str], path: Path) -> None:
-    """One row per suspected group: its example slice, and the Grad-CAM of the most likely tumour class."""
+def plot_reviewed_examples(classifier, examples: list[str], path: Path) -> None:
+    """One row per reviewed group: its example slice, and the Grad-CAM of the most likely tumour class."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -327,7 +328,8 @@ def build_card(weights_dir: Path) -> dict:
 
     plot_training_curves(log, TRAINING_CURVE_PNG)
     plot_confusion(metrics["confusion"]["rows_true_columns_predicted"], CONFUSION_PNG)
-    plot_suspected_examples(classifier, [entry["example"] for entry in review["groups"]], SUSPECTED_LABEL_ERRORS_PNG)
+    plot_reviewed_examples(classifier, [entry["example"] for entry in review["groups"]], SUSPECTED_LABEL_ERRORS_PNG)
+    plot_reviewed_examples(classifier, [entry["example"] for entry in other_sequence_review["groups"]], OTHER_SEQUENCE_TUMOURS_PNG)
     weights_file = weights_dir / config.WEIGHTS_FILE_NAME
     return {
         "version": config.MODEL_VERSION,
@@ -474,7 +476,8 @@ def _other_sequence_lines(section: dict) -> list[str]:
             for group in section["groups"]
         ],
         f"- Tumour recall on these {section['n_files']} files: **{_percent(section['tumour_recall'])}**; 4-class accuracy {_percent(section['accuracy_4class'])}; "
-        f"abstained on {section['abstained']}. Reviewer: {section['reviewer']}. How found: {section['how_found']} (`{section['review_file']}`).",
+        f"abstained on {section['abstained']}. Reviewer: {section['reviewer']}. How found: {section['how_found']} (`{section['review_file']}`; "
+        f"`{OTHER_SEQUENCE_TUMOURS_PNG.relative_to(config.REPO_ROOT)}` shows each slice with the Grad-CAM of its most likely tumour class).",
         "",
     ]
 
