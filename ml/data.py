@@ -59,14 +59,15 @@ def conflicting_files(rows: list[dict]) -> list[str]:
     return sorted(f"{row['class_folder']}/{row['file_name']}" for row in rows if len(classes_per_group[row["group_id"]]) > 1)
 
 
-def reviewed_group_files(review_file: Path, groups_file: Path) -> dict[str, dict]:
-    """Relative path -> its group's entry in a review file (ml/artifacts/*.json: reviewer, how_found,
-    groups of {group_id, example, label, finding}), for every file of every reviewed group.
+def reviewed_group_files(review: dict, groups_file: Path) -> dict[str, dict]:
+    """Relative path -> its group's entry in a review (the content of an ml/artifacts/*.json review
+    file: reviewer, how_found, groups of {group_id, example, label, finding}), for every file of
+    every reviewed group.
 
     Reviews never change a label or the split; the model card reports the reviewed files
     separately (suspected label errors, tumours on other sequences).
     """
-    entries = {str(entry["group_id"]): entry for entry in json.loads(review_file.read_text())["groups"]}
+    entries = {str(entry["group_id"]): entry for entry in review["groups"]}
     return {f"{row['class_folder']}/{row['file_name']}": entries[row["group_id"]] for row in read_duplicate_groups(groups_file) if row["group_id"] in entries}
 
 

@@ -106,6 +106,11 @@ def _tumour_recall(outcomes) -> float | None:
     return float(np.mean([outcome.predicted != config.NO_TUMOUR_CLASS for outcome in tumours])) if tumours else None
 
 
+def _accuracy_4class(outcomes) -> float | None:
+    """Share of the outcomes predicted as their true class; None when there are none."""
+    return float(np.mean([outcome.predicted == outcome.truth for outcome in outcomes])) if outcomes else None
+
+
 def _notumor_specificity(outcomes) -> float | None:
     """Share of the notumor outcomes predicted notumor; None when there are none."""
     healthy = [outcome for outcome in outcomes if outcome.truth == config.NO_TUMOUR_CLASS]
@@ -123,7 +128,7 @@ def accuracy_by_size(outcomes) -> dict:
         table[bucket] = {
             "n": len(members),
             "per_class_n": {name: sum(member.truth == name for member in members) for name in config.CLASS_NAMES},
-            "accuracy_4class": float(np.mean([member.predicted == member.truth for member in members])),
+            "accuracy_4class": _accuracy_4class(members),
             "tumour_recall": _tumour_recall(members),
             "notumor_specificity": _notumor_specificity(members),
         }
@@ -141,7 +146,7 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
         items = [(relative, truth, lambda grey=grey: perturb(grey)) for relative, truth, grey in validation]
         outcomes = classify_all(classifier, items, len(items), show_progress=False)
         results[name] = {
-            "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in outcomes])),
+            "accuracy_4class": _accuracy_4class(outcomes),
             "tumour_recall": _tumour_recall(outcomes),
             "notumor_specificity": _notumor_specificity(outcomes),
             "notumor_specificity_without_suspected_label_errors": _notumor_specificity([outcome for outcome in outcomes if outcome.name not in suspected]),
@@ -150,6 +155,11 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
         }
         print(f"perturbation {name}: {results[name]}", file=sys.stderr, flush=True)
     return results
+
+
+def _review_header(review: dict, review_file: Path) -> dict:
+    """Who reviewed, how the groups were found, and where the review lives (for the card)."""
+    return {"reviewer": review["reviewer"], "how_found": review["how_found"], "review_file": str(review_file.relative_to(config.REPO_ROOT))}
 
 
 def reviewed_group_results(outcomes, review: dict, files: dict[str, dict]) -> list[dict]:
@@ -187,7 +197,7 @@ def other_sequence_results(outcomes, review: dict, files: dict[str, dict]) -> di
         "groups": reviewed_group_results(outcomes, review, files),
         "n_files": len(members),
         "tumour_recall": _tumour_recall(members),
-        "accuracy_4class": float(np.mean([outcome.predicted == outcome.truth for outcome in members])) if members else None,
+        "accuracy_4class": _accuracy_4class(members),
         "abstained": sum(outcome.abstained for outcome in members),
         "missed_without_abstaining": sum(outcome.predicted == config.NO_TUMOUR_CLASS and not outcome.abstained for outcome in members),
     }
@@ -305,9 +315,9 @@ def build_card(weights_dir: Path) -> dict:
     outcomes = classify_all(classifier, items, len(items))
     metrics = summarise(outcomes, classifier.model_version)
     review = json.loads(config.SUSPECTED_LABEL_ERRORS_FILE.read_text())
-    suspected = reviewed_group_files(config.SUSPECTED_LABEL_ERRORS_FILE, config.duplicate_groups_file())
+    suspected = reviewed_group_files(review, config.duplicate_groups_file())
     other_sequence_review = json.loads(config.OTHER_SEQUENCE_TUMOURS_FILE.read_text())
-    other_sequence_files = reviewed_group_files(config.OTHER_SEQUENCE_TUMOURS_FILE, config.duplicate_groups_file())
+    other_sequence_files = reviewed_group_files(other_sequence_review, config.duplicate_groups_file())
     other_sequence = other_sequence_results(outcomes, other_sequence_review, other_sequence_files)
     mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
@@ -405,15 +415,11 @@ def build_card(weights_dir: Path) -> dict:
         },
         "validation": metrics,
         "suspected_label_errors": {
-            "reviewer": review["reviewer"],
-            "how_found": review["how_found"],
-            "review_file": str(config.SUSPECTED_LABEL_ERRORS_FILE.relative_to(config.REPO_ROOT)),
+            **_review_header(review, config.SUSPECTED_LABEL_ERRORS_FILE),
             **suspected_label_error_results(outcomes, review, suspected, classifier.model_version),
         },
         "other_sequence_tumours": {
-            "reviewer": other_sequence_review["reviewer"],
-            "how_found": other_sequence_review["how_found"],
-            "review_file": str(config.OTHER_SEQUENCE_TUMOURS_FILE.relative_to(config.REPO_ROOT)),
+            **_review_header(other_sequence_review, config.OTHER_SEQUENCE_TUMOURS_FILE),
             **other_sequence,
         },
         "accuracy_by_original_size": accuracy_by_size(outcomes),

@@ -17,11 +17,10 @@ def test_a_review_covers_every_file_of_its_groups_and_nothing_else(tmp_path):
         "notumor\tb.jpg\t1\t7\t2\n"
         "glioma\tc.jpg\t2\t8\t1\n"
     )
-    review_file = tmp_path / "review.json"
     entry = {"group_id": 7, "example": "notumor/a.jpg", "label": "notumor", "finding": "a visible lesion"}
-    review_file.write_text(json.dumps({"reviewer": "test", "how_found": "test", "groups": [entry]}))
+    review = {"reviewer": "test", "how_found": "test", "groups": [entry]}
 
-    assert reviewed_group_files(review_file, groups_file) == {"notumor/a.jpg": entry, "notumor/b.jpg": entry}
+    assert reviewed_group_files(review, groups_file) == {"notumor/a.jpg": entry, "notumor/b.jpg": entry}
 
 
 @pytest.mark.parametrize("review_file", [config.SUSPECTED_LABEL_ERRORS_FILE, config.OTHER_SEQUENCE_TUMOURS_FILE], ids=lambda path: path.stem)
