@@ -4,8 +4,12 @@ Each transformation imitates a way an image from another scanner or collection c
 contrast/gamma/brightness, blur, noise, lower acquisition resolution, JPEG compression,
 different margins (zoom in/out), head position (rotation, shift) and orientation (flips).
 A model trained on these cannot lean on collection-specific texture or framing.
+
+The second reader (ml/weights/second_reader/) is also trained with a random tissue-contrast
+map, so that which tissue is bright (the MRI sequence) stops telling the classes apart.
 """
 
+import functools
 import math
 
 import tensorflow as tf
@@ -106,10 +110,37 @@ def random_intensity(images: tf.Tensor) -> tf.Tensor:
     return tf.clip_by_value(images, 0.0, 1.0)
 
 
-def augment_batch(images: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def random_tissue_contrast(images: tf.Tensor, probability: float, segments: int = 5) -> tf.Tensor:
+    """(B, S, S, 1) in [0, 1] -> same; on a `probability` fraction of images, a random piecewise-linear
+    grey-level map (black stays black, the other knots are drawn from [0.1, 1]).
+
+    Why: in this data nearly every tumour slice is T1-weighted while the no-tumour collection holds
+    many T2/FLAIR slices, so "CSF is bright" predicts "no tumour". Remapping tissue grey levels,
+    sometimes inverting them, takes that cue away.
+    """
+    batch_size = tf.shape(images)[0]
+    knots = tf.concat([tf.zeros((batch_size, 1)), tf.random.uniform((batch_size, segments), 0.1, 1.0)], axis=1)  # (B, segments + 1)
+    position = tf.clip_by_value(images, 0.0, 1.0) * segments
+    lower = tf.minimum(tf.floor(position), segments - 1.0)
+    fraction = position - lower
+    index = tf.cast(tf.reshape(lower, (batch_size, -1)), tf.int32)  # (B, S*S)
+    low = tf.reshape(tf.gather(knots, index, batch_dims=1), tf.shape(images))
+    high = tf.reshape(tf.gather(knots, index + 1, batch_dims=1), tf.shape(images))
+    mask = _per_image_mask(batch_size, probability)
+    return mask * (low + (high - low) * fraction) + (1.0 - mask) * images
+
+
+def augment_batch(images: tf.Tensor, labels: tf.Tensor, tissue_contrast_probability: float = 0.0) -> tuple[tf.Tensor, tf.Tensor]:
     """(B, S, S, 1) float32 in [0, 1] -> augmented batch, labels unchanged."""
     images = random_affine(images)
     images = random_resolution(images)
     images = random_blur(images)
+    if tissue_contrast_probability > 0:  # not drawn at all otherwise: the first reader's random stream is unchanged
+        images = random_tissue_contrast(images, tissue_contrast_probability)
     images = random_intensity(images)
     return images, labels
+
+
+def batch_augmenter(tissue_contrast_probability: float = 0.0):
+    """The (images, labels) -> (images, labels) function for tf.data.Dataset.map."""
+    return functools.partial(augment_batch, tissue_contrast_probability=tissue_contrast_probability)

@@ -37,18 +37,26 @@ def split_indices(paths: np.ndarray, validation_paths: list[str]) -> tuple[np.nd
     return np.flatnonzero(~is_validation), np.flatnonzero(is_validation)
 
 
-def make_datasets(images: np.ndarray, labels: np.ndarray, train_index: np.ndarray, validation_index: np.ndarray, batch_size: int, seed: int):
+def make_datasets(
+    images: np.ndarray,
+    labels: np.ndarray,
+    train_index: np.ndarray,
+    validation_index: np.ndarray,
+    batch_size: int,
+    seed: int,
+    tissue_contrast_probability: float = 0.0,
+):
     """uint8 (N, S, S) images -> (augmented training tf.data, plain validation tf.data) of (B, S, S, 1) float."""
     import tensorflow as tf
 
-    from ml.augment import augment_batch, random_jpeg
+    from ml.augment import batch_augmenter, random_jpeg
 
     training = (
         tf.data.Dataset.from_tensor_slices((images[train_index], labels[train_index]))
         .shuffle(len(train_index), seed=seed, reshuffle_each_iteration=True)
         .map(lambda image, label: (random_jpeg(image), label), num_parallel_calls=tf.data.AUTOTUNE)
         .batch(batch_size, drop_remainder=True)
-        .map(augment_batch, num_parallel_calls=tf.data.AUTOTUNE)
+        .map(batch_augmenter(tissue_contrast_probability), num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
     validation = (
@@ -220,6 +228,7 @@ def train(
     measure_batches: int = 0,
     seed: int = config.SEED,
     initial_weights: Path | None = None,
+    tissue_contrast_probability: float = 0.0,
 ) -> Path:
     """Full training run; returns the path of the saved best model.
 
@@ -239,7 +248,7 @@ def train(
     cache = load_cache(images_dir, groups_file, image_size, cache_path)
     train_index, validation_index = split_indices(cache["paths"], split["validation"])
     print(f"data: {len(train_index)} training, {len(validation_index)} validation images at {image_size}px", flush=True)
-    training, validation = make_datasets(cache["images"], cache["labels"], train_index, validation_index, batch_size, seed)
+    training, validation = make_datasets(cache["images"], cache["labels"], train_index, validation_index, batch_size, seed, tissue_contrast_probability)
     steps_per_epoch = max(1, len(train_index) // batch_size)
 
     model = build_model(image_size)
@@ -292,6 +301,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-minutes", type=float, default=70.0, help="wall-clock budget for fitting")
     parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
     parser.add_argument("--initial-weights", type=Path, default=None, help="continue from this saved model (fresh schedule, log appended)")
+    parser.add_argument(
+        "--tissue-contrast-probability", type=float, default=0.0, help="fraction of training images given a random tissue grey-level map (second reader: 0.1)"
+    )
     parser.add_argument("--recalibrate-batch-norm", action="store_true", help="only re-estimate batch-norm statistics of the saved model")
     arguments = parser.parse_args(argv)
     configure_tensorflow()
@@ -314,6 +326,7 @@ def main(argv: list[str] | None = None) -> None:
         max_minutes=arguments.max_minutes,
         measure_batches=arguments.measure_batches,
         initial_weights=arguments.initial_weights,
+        tissue_contrast_probability=arguments.tissue_contrast_probability,
     )
     print(f"done: {result}", file=sys.stderr)
 
