@@ -47,6 +47,7 @@ class Outcome:
     probabilities: tuple[float, ...] = ()
     abstained: bool = False
     flagged_not_mri: bool = False
+    second_reader: bool = False  # the second reader overruled the first reader's "no tumour"
     latency_ms: float = 0.0
     original_shape: tuple[int, ...] = ()
 
@@ -94,8 +95,6 @@ def progress(done: int, total: int) -> None:
 
 def classify_all(classifier, items: Iterable[tuple[str, str, Callable[[], np.ndarray]]], total: int, show_progress: bool = True) -> list[Outcome]:
     """(name, truth, loader) items -> Outcomes; a loader or prediction raising ValueError is an error."""
-    from ml.inference import LOW_CONFIDENCE_PREFIX
-
     outcomes = []
     for done, (name, truth, loader) in enumerate(items, start=1):
         try:
@@ -113,7 +112,8 @@ def classify_all(classifier, items: Iterable[tuple[str, str, Callable[[], np.nda
                     predicted=result.label,
                     probabilities=tuple(result.probabilities[class_name] for class_name in config.CLASS_NAMES),
                     abstained=result.abstained,
-                    flagged_not_mri=result.abstained and not result.abstain_reason.startswith(LOW_CONFIDENCE_PREFIX),
+                    flagged_not_mri=result.refused_as_not_mri,
+                    second_reader=result.second_reader_answered,
                     latency_ms=latency,
                     original_shape=tuple(image.shape[:2]),
                 )
@@ -169,6 +169,8 @@ def summarise(outcomes: list[Outcome], model_version: str) -> dict:
         },  # fmt: skip
         "confusion": {"labels": list(names), "rows_true_columns_predicted": confusion.tolist()},
         "abstained": {"count": sum(outcome.abstained for outcome in mri), "rate": _rate(sum(outcome.abstained for outcome in mri), len(mri))},
+        # Slices the first reader called "no tumour" and the second reader (flagged for review) did not.
+        "second_reader_answered": {"count": sum(outcome.second_reader for outcome in mri), "rate": _rate(sum(outcome.second_reader for outcome in mri), len(mri))},
         "flagged_not_mri_among_mri": {"count": sum(outcome.flagged_not_mri for outcome in mri), "rate": _rate(sum(outcome.flagged_not_mri for outcome in mri), len(mri))},
         "accuracy_on_accepted": _rate(sum(outcome.predicted == outcome.truth for outcome in accepted), len(accepted)),
         "coverage_4class": _rate(len(accepted), len(four_class)),

@@ -4,7 +4,8 @@
 
 One preprocessing function (ml.preprocess), a compiled forward pass, temperature-scaled
 probabilities, abstention (input checks, Mahalanobis out-of-distribution distance, low
-confidence) and Grad-CAM from the real gradients at the last convolutional block.
+confidence), a second reader for slices called "no tumour", and Grad-CAM from the real
+gradients at the last convolutional block of the reader that answered.
 """
 
 import json
@@ -23,7 +24,9 @@ from ml.preprocess import CropGeometry, map_to_original, preprocess_grey, to_gre
 
 CLASS_NAMES = config.CLASS_NAMES
 OVERLAY_MAX_ALPHA = 0.6  # heat-map opacity where the heat is 1; cold regions show the scan itself
-LOW_CONFIDENCE_PREFIX = "Low confidence"  # abstentions not starting with this mean "not a brain MRI"
+# Abstain reasons start with one of these, or else mean "must not be judged" (ClassificationResult.refused_as_not_mri).
+LOW_CONFIDENCE_PREFIX = "Low confidence"
+SECOND_READER_PREFIX = "Second reader"  # the second reader overruled "no tumour"
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,15 @@ class ClassificationResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def refused_as_not_mri(self) -> bool:
+        """Abstained because the image must not be judged (bad input, not a brain MRI), not because of doubt."""
+        return self.abstained and not self.abstain_reason.startswith((LOW_CONFIDENCE_PREFIX, SECOND_READER_PREFIX))
+
+    @property
+    def second_reader_answered(self) -> bool:
+        return self.abstained and self.abstain_reason.startswith(SECOND_READER_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -97,20 +109,16 @@ def class_activation(conv_maps, gradients):
     return tf.reduce_sum(conv_maps * channel_weights, axis=-1)
 
 
-class Classifier:
-    """A loaded model with its calibration and OOD statistics; build once per process."""
+class _Reader:
+    """One trained network and its temperature, with compiled forward passes (mirror rule included)."""
 
-    def __init__(self, model, temperature: float, abstain_threshold: float, detector: MahalanobisDetector, model_card: dict):
+    def __init__(self, model, temperature: float):
         import tensorflow as tf
 
         from ml.model import classifier_outputs, combine_views, inference_outputs_model, mirror
 
         self.model = model
         self.temperature = float(temperature)
-        self.abstain_threshold = float(abstain_threshold)
-        self.detector = detector
-        self.model_card = model_card
-        self.model_version = model_card.get("version", config.MODEL_VERSION)
         self.image_size = int(model.input_shape[1])
         self.outputs_model = inference_outputs_model(model)  # one view: conv maps, logits, OOD features
         image_spec = tf.TensorSpec((None, self.image_size, self.image_size, 1), tf.float32)
@@ -135,57 +143,108 @@ class Classifier:
             cam = class_activation(conv_maps[0], gradients[0]) + tf.reverse(class_activation(mirror_conv_maps[0], mirror_gradients[0]), axis=[1])
             return logits, features, tf.nn.relu(cam), chosen  # (1, K), (1, D), (h, w), ()
 
-        self._forward = forward
-        self._forward_with_cam = forward_with_cam
+        self.forward = forward
+        self.forward_with_cam = forward_with_cam
         # Trace both graphs now, so the first scan does not pay for it.
         warm_up = np.zeros((1, self.image_size, self.image_size, 1), np.float32)
         forward(warm_up)
         forward_with_cam(warm_up, tf.constant(-1, tf.int32))
 
     @classmethod
-    def load(cls, weights_dir: Path | None = None) -> "Classifier":
+    def load(cls, weights_dir: Path) -> tuple["_Reader", dict]:
+        """-> the reader saved in `weights_dir` and that folder's calibration record."""
         import keras
 
         import ml.model  # noqa: F401  registers the custom standardisation layer for loading
 
-        weights_dir = Path(weights_dir) if weights_dir else config.WEIGHTS_DIR
         model = keras.models.load_model(weights_dir / config.WEIGHTS_FILE_NAME, compile=False)
         calibration = json.loads((weights_dir / config.CALIBRATION_FILE_NAME).read_text())
+        return cls(model, calibration["temperature"]), calibration
+
+    def probabilities(self, logits: np.ndarray) -> np.ndarray:
+        """(K,) logits -> (K,) calibrated probabilities."""
+        return softmax(logits[np.newaxis], self.temperature)[0]
+
+
+def second_reader_finds_tumour(first_probabilities: np.ndarray, second_probabilities: np.ndarray) -> bool:
+    """The cascade rule: the second reader overrules a "no tumour" answer when its own most likely class is a tumour.
+
+    Only "no tumour" is ever re-read: a tumour answer is never taken back, so sensitivity can only
+    rise and specificity only fall (ml/MODEL_CARD.md measures both).
+    """
+    no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
+    return int(np.argmax(first_probabilities)) == no_tumour and int(np.argmax(second_probabilities)) != no_tumour
+
+
+class Classifier:
+    """The first reader with its calibration and OOD statistics, plus the optional second reader; build once per process.
+
+    The first reader answers. When it says "no tumour" about an image it accepts as a brain MRI,
+    the second reader (trained to ignore which tissue is bright, i.e. the MRI sequence) reads the
+    slice too; if it finds a tumour, its answer is returned and flagged for review.
+    """
+
+    def __init__(self, reader: _Reader, abstain_threshold: float, detector: MahalanobisDetector, model_card: dict, second_reader: _Reader | None = None):
+        self.reader = reader
+        self.second_reader = second_reader
+        self.abstain_threshold = float(abstain_threshold)
+        self.detector = detector
+        self.model_card = model_card
+        self.model_version = model_card.get("version", config.MODEL_VERSION)
+        # The first reader's parts, named as callers (model card, bench, tests) use them.
+        self.model = reader.model
+        self.temperature = reader.temperature
+        self.outputs_model = reader.outputs_model
+        self.image_size = reader.image_size
+
+    @classmethod
+    def load(cls, weights_dir: Path | None = None) -> "Classifier":
+        weights_dir = Path(weights_dir) if weights_dir else config.WEIGHTS_DIR
+        reader, calibration = _Reader.load(weights_dir)
+        second_dir = weights_dir / config.SECOND_READER_DIR_NAME
+        second_reader = _Reader.load(second_dir)[0] if (second_dir / config.WEIGHTS_FILE_NAME).exists() else None
         detector = MahalanobisDetector.load(weights_dir / config.OOD_FILE_NAME)
         card_file = weights_dir / config.MODEL_CARD_JSON_NAME
         model_card = json.loads(card_file.read_text()) if card_file.exists() else {"version": config.MODEL_VERSION}
-        return cls(model, calibration["temperature"], calibration["abstain_threshold"], detector, model_card)
+        return cls(reader, calibration["abstain_threshold"], detector, model_card, second_reader)
 
     # --- the three public calls -----------------------------------------------------------
 
     def predict(self, image: np.ndarray) -> ClassificationResult:
-        """Calibrated probabilities and the abstain decision; timings: preprocess, predict, total (ms)."""
+        """Calibrated probabilities and the abstain decision; timings: preprocess, predict, [second_reader,] total (ms)."""
         started = time.perf_counter()
         prepared = self._prepare(image)
         network_started = time.perf_counter()
-        logits, features = self._forward(prepared.model_input)
+        logits, features = self.reader.forward(prepared.model_input)
         timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(network_started)}
-        result = self._result(prepared, logits.numpy()[0], features.numpy(), timings)
+        probabilities = self.reader.probabilities(logits.numpy()[0])
+        refusal = self._refusal(prepared, features.numpy())
+        if self._needs_second_reading(probabilities, refusal):
+            second_started = time.perf_counter()
+            second_logits, _ = self.second_reader.forward(prepared.model_input)
+            timings["second_reader"] = _milliseconds_since(second_started)
+            second_probabilities = self.second_reader.probabilities(second_logits.numpy()[0])
+            if second_reader_finds_tumour(probabilities, second_probabilities):
+                result = self._second_reader_result(probabilities, second_probabilities, timings)
+                timings["total"] = _milliseconds_since(started)
+                return result
+        result = self._result(probabilities, refusal, timings)
         timings["total"] = _milliseconds_since(started)
         return result
 
     def explain(self, image: np.ndarray, class_name: str | None = None) -> Explanation:
-        prepared = self._prepare(image)
-        _, _, explanation, _ = self._predict_and_explain(prepared, class_name)
-        return explanation
+        """Grad-CAM of `class_name` (default: the answer) from the reader whose answer predict() returns."""
+        return self._analyse(self._prepare(image), class_name)[1]
 
     def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation]:
-        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the predicted class.
+        """One preprocessing pass, one forward+backward pass per reader used: result and Grad-CAM of the answer.
 
-        Timings (ms): preprocess; predict (forward pass with gradients); gradcam (heat map back
-        to the original size + overlay); total.
+        Timings (ms): preprocess; predict (forward pass with gradients); second_reader (when it
+        read the slice); gradcam (heat map back to the original size + overlay); total.
         """
         started = time.perf_counter()
-        prepared = self._prepare(image)
-        logits, features, explanation, timings = self._predict_and_explain(prepared, None)
-        timings = {"preprocess": prepared.preprocess_ms, **timings}
-        result = self._result(prepared, logits, features, timings)
-        timings["total"] = _milliseconds_since(started)
+        result, explanation = self._analyse(self._prepare(image), None)
+        result.timings_ms["total"] = _milliseconds_since(started)
         return result, explanation
 
     # --- internals --------------------------------------------------------------------------
@@ -197,44 +256,80 @@ class Classifier:
         problem = input_check_reason(image, grey)
         return _Prepared(image, square[np.newaxis, :, :, np.newaxis], geometry, problem, _milliseconds_since(started))
 
-    def _predict_and_explain(self, prepared: _Prepared, class_name: str | None):
+    def _analyse(self, prepared: _Prepared, class_name: str | None) -> tuple[ClassificationResult, Explanation]:
         import tensorflow as tf
 
         if class_name is not None and class_name not in CLASS_NAMES:
             raise ValueError(f"Unknown class {class_name!r}; expected one of {CLASS_NAMES}.")
-        class_index = CLASS_NAMES.index(class_name) if class_name else -1
+        class_index = tf.constant(CLASS_NAMES.index(class_name) if class_name else -1, tf.int32)
         started = time.perf_counter()
-        logits, features, cam, chosen = self._forward_with_cam(prepared.model_input, tf.constant(class_index, tf.int32))
-        network_ms = _milliseconds_since(started)
+        logits, features, cam, chosen = self.reader.forward_with_cam(prepared.model_input, class_index)
+        timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(started)}
+        probabilities = self.reader.probabilities(logits.numpy()[0])
+        refusal = self._refusal(prepared, features.numpy())
+        result = None
+        if self._needs_second_reading(probabilities, refusal):
+            started = time.perf_counter()
+            second_logits, _, second_cam, second_chosen = self.second_reader.forward_with_cam(prepared.model_input, class_index)
+            timings["second_reader"] = _milliseconds_since(started)
+            second_probabilities = self.second_reader.probabilities(second_logits.numpy()[0])
+            if second_reader_finds_tumour(probabilities, second_probabilities):
+                result = self._second_reader_result(probabilities, second_probabilities, timings)
+                cam, chosen = second_cam, second_chosen
+        if result is None:
+            result = self._result(probabilities, refusal, timings)
         started = time.perf_counter()
         heatmap = np.clip(map_to_original(normalise_cam(cam.numpy()), prepared.geometry), 0.0, 1.0)  # (H, W)
         explanation = Explanation(CLASS_NAMES[int(chosen)], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
-        timings = {"predict": network_ms, "gradcam": _milliseconds_since(started)}
-        return logits.numpy()[0], features.numpy(), explanation, timings
+        timings["gradcam"] = _milliseconds_since(started)
+        return result, explanation
 
-    def _result(self, prepared: _Prepared, logits: np.ndarray, features: np.ndarray, timings: dict) -> ClassificationResult:
-        probabilities = softmax(logits[np.newaxis], self.temperature)[0]  # (K,)
+    def _refusal(self, prepared: _Prepared, features: np.ndarray) -> str | None:
+        """Why the image must not be judged at all (bad input, not a brain MRI), or None."""
+        if prepared.input_problem is not None:
+            return prepared.input_problem
+        distance = float(self.detector.distances(features.astype(np.float64))[0])
+        if distance > self.detector.threshold:
+            return (
+                "The image does not look like a brain MRI slice the model was trained on "
+                f"(feature distance {distance:.1f} > {self.detector.threshold:.1f})."
+            )
+        return None
+
+    def _needs_second_reading(self, probabilities: np.ndarray, refusal: str | None) -> bool:
+        no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
+        return self.second_reader is not None and refusal is None and int(np.argmax(probabilities)) == no_tumour
+
+    def _result(self, probabilities: np.ndarray, refusal: str | None, timings: dict) -> ClassificationResult:
         best = int(np.argmax(probabilities))
         confidence = float(probabilities[best])
-        reason = prepared.input_problem
-        if reason is None:
-            distance = float(self.detector.distances(features.astype(np.float64))[0])
-            if distance > self.detector.threshold:
-                reason = (
-                    "The image does not look like a brain MRI slice the model was trained on "
-                    f"(feature distance {distance:.1f} > {self.detector.threshold:.1f})."
-                )
+        reason = refusal
         if reason is None and confidence < self.abstain_threshold:
             reason = f"{LOW_CONFIDENCE_PREFIX} ({confidence:.2f} < {self.abstain_threshold:.2f})."
-        return ClassificationResult(
-            label=CLASS_NAMES[best],
-            probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities)},
-            confidence=confidence,
-            abstained=reason is not None,
-            abstain_reason=reason,
-            model_version=self.model_version,
-            timings_ms=timings,
+        return _classification(probabilities, reason, self.model_version, timings)
+
+    def _second_reader_result(self, first_probabilities: np.ndarray, second_probabilities: np.ndarray, timings: dict) -> ClassificationResult:
+        """The second reader's answer, always flagged: the two readers disagree on tumour vs no tumour."""
+        label = CLASS_NAMES[int(np.argmax(second_probabilities))]
+        no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
+        reason = (
+            f"{SECOND_READER_PREFIX}: the first reader saw no tumour ({first_probabilities[no_tumour]:.2f}), the sequence-robust "
+            f"second reader finds {label} ({second_probabilities.max():.2f}); a person should look at this slice."
         )
+        return _classification(second_probabilities, reason, self.model_version, timings)
+
+
+def _classification(probabilities: np.ndarray, reason: str | None, model_version: str, timings: dict) -> ClassificationResult:
+    best = int(np.argmax(probabilities))
+    return ClassificationResult(
+        label=CLASS_NAMES[best],
+        probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities)},
+        confidence=float(probabilities[best]),
+        abstained=reason is not None,
+        abstain_reason=reason,
+        model_version=model_version,
+        timings_ms=timings,
+    )
 
 
 _classifier: Classifier | None = None
