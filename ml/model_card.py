@@ -33,6 +33,16 @@ TRAINING_COMMANDS = (
     "python -m ml.train --recalibrate-batch-norm (batch-norm statistics re-estimated on augmented training images; kept only if validation agrees)",
     "python -m ml.calibrate, python -m ml.model_card",
 )
+SECOND_READER_COMMANDS = (
+    "python -m ml.train --epochs 50 --max-minutes 70 --patience 50 --tissue-contrast-probability 0.1 --output-dir ml/weights/second_reader "
+    "(the same recipe from scratch, plus the tissue-contrast map on 10 % of training images)",
+    "python -m ml.train --recalibrate-batch-norm --output-dir ml/weights/second_reader",
+    "python -m ml.calibrate --weights-dir ml/weights/second_reader (only its temperature is used; the first reader's OOD check and threshold stay in charge)",
+)
+SECOND_READER_PROVENANCE = (
+    "The committed second reader was trained before ml.train had the --tissue-contrast-probability option, by a wrapper that patched the "
+    "same function (now ml.augment.random_tissue_contrast) into the augmentation and saved every epoch; the commands reproduce the recipe, not the exact bits."
+)
 
 
 def sha256_of(path: Path) -> str:
@@ -152,9 +162,23 @@ def perturbation_results(classifier, validation, suspected: set[str]) -> dict:
             "notumor_specificity_without_suspected_label_errors": _notumor_specificity([outcome for outcome in outcomes if outcome.name not in suspected]),
             "flagged_not_mri_rate": float(np.mean([outcome.flagged_not_mri for outcome in outcomes])),
             "abstained_rate": float(np.mean([outcome.abstained for outcome in outcomes])),
+            "second_reader_answered_rate": float(np.mean([outcome.second_reader for outcome in outcomes])),
         }
         print(f"perturbation {name}: {results[name]}", file=sys.stderr, flush=True)
     return results
+
+
+def second_reader_comparison(with_second: dict, first_alone: dict) -> dict:
+    """Per perturbation row: tumour recall and notumor specificity of the first reader alone and with the second reader."""
+    keys = ("tumour_recall", "notumor_specificity", "notumor_specificity_without_suspected_label_errors", "accuracy_4class")
+    return {
+        name: {
+            **{f"{key}_first_reader_alone": first_alone[name][key] for key in keys},
+            **{f"{key}_with_second_reader": row[key] for key in keys},
+            "second_reader_answered_rate": row["second_reader_answered_rate"],
+        }
+        for name, row in with_second.items()
+    }
 
 
 def _review_header(review: dict, review_file: Path) -> dict:
@@ -281,9 +305,16 @@ def ood_results(classifier, images: list[tuple[str, np.ndarray]], source: str) -
     }
 
 
-def run_bench() -> dict:
-    completed = subprocess.run([sys.executable, "-m", "ml.bench", "--repeats", "200"], capture_output=True, text=True, check=True, cwd=config.REPO_ROOT)
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+BENCH_RUNS = 3  # the machine is noisy: the card quotes the run with the median predict p50
+
+
+def run_bench(runs: int = BENCH_RUNS) -> dict:
+    results = []
+    for _ in range(runs):
+        completed = subprocess.run([sys.executable, "-m", "ml.bench", "--repeats", "200"], capture_output=True, text=True, check=True, cwd=config.REPO_ROOT)
+        results.append(json.loads(completed.stdout.strip().splitlines()[-1]))
+    results.sort(key=lambda result: result["predict_ms"]["p50"])
+    return {**results[len(results) // 2], "predict_p50_of_each_run": [result["predict_ms"]["p50"] for result in results]}
 
 
 def architecture_summary(model) -> list[str]:
@@ -322,6 +353,9 @@ def build_card(weights_dir: Path) -> dict:
     mirror_view = mirror_view_effect(classifier, validation, set(suspected))
     print("perturbations ...", file=sys.stderr, flush=True)
     perturbations = perturbation_results(classifier, validation, set(suspected))
+    print("perturbations, first reader alone ...", file=sys.stderr, flush=True)
+    first_reader_alone = Classifier(classifier.reader, classifier.abstain_threshold, classifier.detector, classifier.model_card, second_reader=None)
+    second_reader = second_reader_section(weights_dir / config.SECOND_READER_DIR_NAME, second_reader_comparison(perturbations, perturbation_results(first_reader_alone, validation, set(suspected))))
     print("non-MRI images ...", file=sys.stderr, flush=True)
     ood = ood_results(
         classifier,
@@ -425,6 +459,7 @@ def build_card(weights_dir: Path) -> dict:
         "accuracy_by_original_size": accuracy_by_size(outcomes),
         "perturbations": perturbations,
         "perturbation_notes": PERTURBATION_NOTES,
+        "second_reader": second_reader,
         "latency": bench,
         "limitations": [
             "2-D slices only: no volumes, no multi-slice context; one slice cannot rule a tumour in or out.",
@@ -435,11 +470,61 @@ def build_card(weights_dir: Path) -> dict:
             "Labels come from the public dataset and were not reviewed by a radiologist. One validation group (15 files) is suspected to be mislabelled (see above); the training files were not reviewed.",
             "Other MRI sequences are the largest known risk: tumour images here are mostly T1 with contrast, notumor images come from a collection with many T2/FLAIR slices (see the invert_inside_head probe). "
             f"The validation split holds only {other_sequence['n_files']} T2/FLAIR tumour slices (listed under the perturbation table), too few for a rate; "
-            f"the model calls {other_sequence['missed_without_abstaining']} of them 'no tumour' without abstaining.",
+            f"the model calls {other_sequence['missed_without_abstaining']} of them 'no tumour' without abstaining. "
+            "The second reader (above) was added for this risk; its gain is measured on the synthetic invert_inside_head probe and on these few real slices only.",
             "Classes outside the four (other tumours, stroke, haemorrhage, post-operative change) are not recognised and may be forced into one of the four.",
             "Not validated clinically. Not a diagnosis. A qualified reader must review every result.",
         ],
     }
+
+
+def second_reader_section(reader_dir: Path, comparison: dict) -> dict:
+    log = read_training_log(reader_dir / config.TRAINING_LOG_NAME)
+    best_epoch = max(range(len(log)), key=lambda index: (round(log[index]["val_accuracy"], 5), -log[index]["val_loss"]))
+    weights_file = reader_dir / config.WEIGHTS_FILE_NAME
+    return {
+        "role": "asked only about slices the first reader calls 'no tumour' and accepts as a brain MRI; when its own most likely class is a tumour, "
+        "its calibrated probabilities are returned and the result is flagged for review (a 'no tumour' is never confirmed by it, a tumour answer never taken back)",
+        "why": "tumour slices in this data are nearly all T1-weighted while the no-tumour collection holds many T2/FLAIR slices, so the first reader "
+        "learns 'bright CSF means no tumour'; the second reader was trained with tissue grey levels randomly remapped (sometimes inverted)",
+        "weights_file": f"ml/weights/{config.SECOND_READER_DIR_NAME}/{config.WEIGHTS_FILE_NAME}",
+        "weights_sha256": sha256_of(weights_file),
+        "weights_bytes": weights_file.stat().st_size,
+        "temperature": json.loads((reader_dir / config.CALIBRATION_FILE_NAME).read_text())["temperature"],
+        "commands": list(SECOND_READER_COMMANDS),
+        "provenance": SECOND_READER_PROVENANCE,
+        "epochs_run": len(log),
+        "best_epoch": best_epoch + 1,
+        "batch_norm_recalibration": json.loads((reader_dir / config.BATCH_NORM_REPORT_NAME).read_text()),
+        "log": f"ml/weights/{config.SECOND_READER_DIR_NAME}/{config.TRAINING_LOG_NAME}",
+        "by_perturbation": comparison,
+    }
+
+
+def _second_reader_lines(section: dict) -> list[str]:
+    rows = section["by_perturbation"]
+    return [
+        "## Second reader (tumours on other sequences)",
+        f"- Role: {section['role']}.",
+        f"- Why: {section['why']}.",
+        f"- Weights `{section['weights_file']}` ({section['weights_bytes'] / 1e6:.1f} MB), sha256 `{section['weights_sha256']}`; same architecture; temperature {section['temperature']:.3f}; "
+        f"{section['epochs_run']} epochs run, best epoch {section['best_epoch']}; batch-norm re-estimation kept: {section['batch_norm_recalibration']['kept']}; log `{section['log']}`.",
+        *[f"- {command}" for command in section["commands"]],
+        f"- {section['provenance']}",
+        "",
+        "First reader alone -> with the second reader, on the validation split and its perturbations (the same images as the table above):",
+        "",
+        "| perturbation | tumour recall | notumor specificity | same, without suspected label errors | 4-class accuracy | second reader answered |",
+        "|---|---|---|---|---|---|",
+        *[
+            f"| {name} | {_percent(row['tumour_recall_first_reader_alone'])} -> {_percent(row['tumour_recall_with_second_reader'])} "
+            f"| {_percent(row['notumor_specificity_first_reader_alone'])} -> {_percent(row['notumor_specificity_with_second_reader'])} "
+            f"| {_percent(row['notumor_specificity_without_suspected_label_errors_first_reader_alone'])} -> {_percent(row['notumor_specificity_without_suspected_label_errors_with_second_reader'])} "
+            f"| {_percent(row['accuracy_4class_first_reader_alone'])} -> {_percent(row['accuracy_4class_with_second_reader'])} | {_percent(row['second_reader_answered_rate'])} |"
+            for name, row in rows.items()
+        ],
+        "",
+    ]
 
 
 def _decode(relative: str) -> np.ndarray:
@@ -586,9 +671,13 @@ def render_markdown(card: dict) -> str:
         *[f"- {name}: {note}." for name, note in card["perturbation_notes"].items()],
         "",
         *_other_sequence_lines(card["other_sequence_tumours"]),
+        *_second_reader_lines(card["second_reader"]),
         "## Latency (`python -m ml.bench`, batch 1, this machine's 2-core CPU, after warm-up)",
-        f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check).",
+        f"- {len(bench['predict_p50_of_each_run'])} runs, predict p50 of each: {', '.join(f'{value:.1f}' for value in bench['predict_p50_of_each_run'])} ms; the figures below are from the median run.",
+        f"- predict p50 {bench['predict_ms']['p50']:.1f} ms, p95 {bench['predict_ms']['p95']:.1f} ms (preprocessing + forward pass + calibration + OOD check, + the second reader where the first says 'no tumour').",
         f"- predict + Grad-CAM p50 {bench['predict_gradcam_ms']['p50']:.1f} ms, p95 {bench['predict_gradcam_ms']['p95']:.1f} ms.",
+        f"- The second reader read {_percent(bench['second_reader_rate'])} of these calls (the slices the first reader calls 'no tumour'); on those alone predict p50 {bench['predict_ms_with_second_reader']['p50']:.1f} ms, "
+        f"predict + Grad-CAM p50 {bench['predict_gradcam_ms_with_second_reader']['p50']:.1f} ms. A mix with more normal slices has a higher median.",
         f"- model load {bench['model_load_ms']:.0f} ms; 1-minute load average during the run {bench['load_average_1min']:.2f} (other work shared the 2 cores); peak RSS {bench['peak_rss_mb']:.0f} MB; TensorFlow threads intra {bench['threads']['intra_op']}, inter {bench['threads']['inter_op']}; "
         f"{bench['images']} validation images cycled (sizes {', '.join(bench['image_shapes'])}), {_percent(bench['second_view_rate'])} of them take the mirror-view pass.",
         "",
