@@ -24,8 +24,7 @@ import numpy as np
 
 from ml import config
 
-OUTPUT_FILE = config.ARTIFACTS_DIR / "label_review_candidates.json"
-OUTPUT_PNG = config.ARTIFACTS_DIR / "label_review_candidates.png"
+OUTPUT_FILE = config.ARTIFACTS_DIR / "label_review_candidates.json"  # the picture goes beside it, as .jpg
 WORK_DIR = config.CACHE_DIR / "label_review"
 # A group is listed when the out-of-fold probability of its given label is below this (mean over its files).
 DEFAULT_THRESHOLD = 0.1
@@ -65,7 +64,9 @@ def doubtful_groups(paths: np.ndarray, labels: np.ndarray, groups: np.ndarray, p
     return sorted(listed, key=lambda entry: (entry["probability_of_label"], entry["group_id"]))
 
 
-def out_of_fold_probabilities(images: np.ndarray, labels: np.ndarray, train_index: np.ndarray, held_out_index: np.ndarray, epochs: int, seed: int) -> np.ndarray:
+def out_of_fold_probabilities(
+    images: np.ndarray, labels: np.ndarray, train_index: np.ndarray, held_out_index: np.ndarray, epochs: int, seed: int, tissue_contrast_probability: float = 0.0
+) -> np.ndarray:
     """Train on `train_index`, return (len(held_out_index), K) softmax probabilities for the held-out images."""
     import keras
 
@@ -75,7 +76,7 @@ def out_of_fold_probabilities(images: np.ndarray, labels: np.ndarray, train_inde
     from ml.train import compile_model, make_datasets
 
     keras.utils.set_random_seed(seed)
-    training, held_out = make_datasets(images, labels, train_index, held_out_index, config.BATCH_SIZE, seed)
+    training, held_out = make_datasets(images, labels, train_index, held_out_index, config.BATCH_SIZE, seed, tissue_contrast_probability)
     model = build_model(images.shape[1])
     compile_model(model, max(1, len(train_index) // config.BATCH_SIZE), epochs, learning_rate=2e-3)
     model.fit(training, validation_data=held_out, epochs=epochs, verbose=2, callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True)])
@@ -85,7 +86,7 @@ def out_of_fold_probabilities(images: np.ndarray, labels: np.ndarray, train_inde
 
 
 def plot_candidates(entries: list[dict], path: Path, count: int = 30) -> None:
-    """The first `count` groups' first file, labelled 'given -> out-of-fold', as one PNG."""
+    """The first `count` groups' first file, labelled 'given -> out-of-fold', as one JPEG."""
     import cv2
 
     from ml.data import decode_image_file
@@ -102,10 +103,10 @@ def plot_candidates(entries: list[dict], path: Path, count: int = 30) -> None:
         return
     while len(tiles) % 6:
         tiles.append(np.zeros_like(tiles[0]))
-    cv2.imwrite(str(path), np.vstack([np.hstack(tiles[start : start + 6]) for start in range(0, len(tiles), 6)]))
+    cv2.imwrite(str(path), np.vstack([np.hstack(tiles[start : start + 6]) for start in range(0, len(tiles), 6)]), [cv2.IMWRITE_JPEG_QUALITY, 90])
 
 
-def review(folds: int, epochs: int, threshold: float, seed: int = config.SEED) -> dict:
+def review(folds: int, epochs: int, threshold: float, tissue_contrast_probability: float = 0.0, seed: int = config.SEED) -> dict:
     from ml.data import default_cache_file, load_cache, read_duplicate_groups, read_split
     from ml.train import split_indices
 
@@ -118,14 +119,16 @@ def review(folds: int, epochs: int, threshold: float, seed: int = config.SEED) -
     WORK_DIR.mkdir(parents=True, exist_ok=True)
     probabilities = np.zeros((len(paths), len(config.CLASS_NAMES)))
     for fold in range(folds):
-        saved = WORK_DIR / f"fold_{fold}_of_{folds}_epochs_{epochs}.npz"
+        saved = WORK_DIR / f"fold_{fold}_of_{folds}_epochs_{epochs}_contrast_{tissue_contrast_probability:g}.npz"
         held_out = np.flatnonzero(fold_of == fold)
         if saved.exists():
             print(f"fold {fold + 1}/{folds}: reusing {saved}", file=sys.stderr, flush=True)
         else:
             started = time.monotonic()
             print(f"fold {fold + 1}/{folds}: training on {len(paths) - len(held_out)}, predicting {len(held_out)}", file=sys.stderr, flush=True)
-            fold_probabilities = out_of_fold_probabilities(cache["images"], cache["labels"], training_index[fold_of != fold], training_index[held_out], epochs, seed + fold)
+            fold_probabilities = out_of_fold_probabilities(
+                cache["images"], cache["labels"], training_index[fold_of != fold], training_index[held_out], epochs, seed + fold, tissue_contrast_probability
+            )
             np.savez(saved, held_out=held_out, probabilities=fold_probabilities)
             print(f"fold {fold + 1}/{folds}: done in {(time.monotonic() - started) / 60:.1f} min", file=sys.stderr, flush=True)
         with np.load(saved) as arrays:
@@ -133,7 +136,7 @@ def review(folds: int, epochs: int, threshold: float, seed: int = config.SEED) -
     entries = doubtful_groups(paths, labels, groups, probabilities, threshold)
     return {
         "how": f"{folds}-fold out-of-fold predictions over the training split (folds by duplicate group, stratified by class, seed {seed}); "
-        f"each fold's network: the product architecture and recipe, {epochs} epochs, EMA weights, mirror rule, softmax without temperature",
+        f"each fold's network: the product architecture and recipe, {epochs} epochs, tissue-contrast probability {tissue_contrast_probability:g}, EMA weights, mirror rule, softmax without temperature",
         "reviewed": False,
         "n_training_files": len(paths),
         "out_of_fold_accuracy": float(np.mean(probabilities.argmax(axis=1) == labels)),
@@ -149,13 +152,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--folds", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="list groups whose given label's out-of-fold probability is below this")
+    parser.add_argument("--tissue-contrast-probability", type=float, default=0.0, help="train the fold models with the second reader's recipe (0.1)")
+    parser.add_argument("--output", type=Path, default=OUTPUT_FILE, help="the JSON list; the picture is written beside it as .jpg")
     arguments = parser.parse_args(argv)
     from ml.train import configure_tensorflow
 
     configure_tensorflow()
-    result = review(arguments.folds, arguments.epochs, arguments.threshold)
-    OUTPUT_FILE.write_text(json.dumps(result, indent=1) + "\n")
-    plot_candidates(result["groups"], OUTPUT_PNG)
+    result = review(arguments.folds, arguments.epochs, arguments.threshold, arguments.tissue_contrast_probability)
+    arguments.output.write_text(json.dumps(result, indent=1) + "\n")
+    plot_candidates(result["groups"], arguments.output.with_suffix(".jpg"))
     print(json.dumps({key: value for key, value in result.items() if key != "groups"}))
 
 
