@@ -169,7 +169,7 @@ def summarise(outcomes: list[Outcome], model_version: str) -> dict:
         },  # fmt: skip
         "confusion": {"labels": list(names), "rows_true_columns_predicted": confusion.tolist()},
         "abstained": {"count": sum(outcome.abstained for outcome in mri), "rate": _rate(sum(outcome.abstained for outcome in mri), len(mri))},
-        # Slices the first reader called "no tumour" and the second reader (flagged for review) did not.
+        # Slices the first reader called "no tumour" where the second reader found a tumour (flagged for review).
         "second_reader_answered": {"count": sum(outcome.second_reader for outcome in mri), "rate": _rate(sum(outcome.second_reader for outcome in mri), len(mri))},
         "flagged_not_mri_among_mri": {"count": sum(outcome.flagged_not_mri for outcome in mri), "rate": _rate(sum(outcome.flagged_not_mri for outcome in mri), len(mri))},
         "accuracy_on_accepted": _rate(sum(outcome.predicted == outcome.truth for outcome in accepted), len(accepted)),

@@ -180,8 +180,8 @@ class Classifier:
     """The first reader with its calibration and OOD statistics, plus the optional second reader; build once per process.
 
     The first reader answers. When it says "no tumour" about an image it accepts as a brain MRI,
-    the second reader (trained to ignore which tissue is bright, i.e. the MRI sequence) reads the
-    slice too; if it finds a tumour, its answer is returned and flagged for review.
+    the second reader (trained with random tissue grey-level maps, against the "bright CSF means no
+    tumour" shortcut) reads the slice too; if it finds a tumour, its answer is returned and flagged for review.
     """
 
     def __init__(self, reader: _Reader, abstain_threshold: float, detector: MahalanobisDetector, model_card: dict, second_reader: _Reader | None = None):

@@ -504,7 +504,7 @@ def second_reader_section(reader_dir: Path, comparison: dict) -> dict:
 def _second_reader_lines(section: dict) -> list[str]:
     rows = section["by_perturbation"]
     return [
-        "## Second reader (tumours on other sequences)",
+        "## Second reader (a safety net for 'no tumour' answers)",
         f"- Role: {section['role']}.",
         f"- Why: {section['why']}.",
         f"- Weights `{section['weights_file']}` ({section['weights_bytes'] / 1e6:.1f} MB), sha256 `{section['weights_sha256']}`; same architecture; temperature {section['temperature']:.3f}; "
