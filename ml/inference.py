@@ -23,6 +23,7 @@ from ml.ood import MahalanobisDetector, input_check_reason
 from ml.preprocess import CropGeometry, map_to_original, preprocess_grey, to_grey
 
 CLASS_NAMES = config.CLASS_NAMES
+NO_TUMOUR_INDEX = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
 OVERLAY_MAX_ALPHA = 0.6  # heat-map opacity where the heat is 1; cold regions show the scan itself
 # Abstain reasons start with one of these, or else mean "must not be judged" (ClassificationResult.refused_as_not_mri).
 LOW_CONFIDENCE_PREFIX = "Low confidence"
@@ -172,8 +173,7 @@ def second_reader_finds_tumour(first_probabilities: np.ndarray, second_probabili
     Only "no tumour" is ever re-read: a tumour answer is never taken back, so sensitivity can only
     rise and specificity only fall (ml/MODEL_CARD.md measures both).
     """
-    no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
-    return int(np.argmax(first_probabilities)) == no_tumour and int(np.argmax(second_probabilities)) != no_tumour
+    return int(np.argmax(first_probabilities)) == NO_TUMOUR_INDEX and int(np.argmax(second_probabilities)) != NO_TUMOUR_INDEX
 
 
 class Classifier:
@@ -191,11 +191,23 @@ class Classifier:
         self.detector = detector
         self.model_card = model_card
         self.model_version = model_card.get("version", config.MODEL_VERSION)
-        # The first reader's parts, named as callers (model card, bench, tests) use them.
-        self.model = reader.model
-        self.temperature = reader.temperature
-        self.outputs_model = reader.outputs_model
-        self.image_size = reader.image_size
+
+    # The first reader's parts, named as callers (model card, bench, tests) use them.
+    @property
+    def model(self):
+        return self.reader.model
+
+    @property
+    def temperature(self) -> float:
+        return self.reader.temperature
+
+    @property
+    def outputs_model(self):
+        return self.reader.outputs_model
+
+    @property
+    def image_size(self) -> int:
+        return self.reader.image_size
 
     @classmethod
     def load(cls, weights_dir: Path | None = None) -> "Classifier":
@@ -217,18 +229,7 @@ class Classifier:
         network_started = time.perf_counter()
         logits, features = self.reader.forward(prepared.model_input)
         timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(network_started)}
-        probabilities = self.reader.probabilities(logits.numpy()[0])
-        refusal = self._refusal(prepared, features.numpy())
-        if self._needs_second_reading(probabilities, refusal):
-            second_started = time.perf_counter()
-            second_logits, _ = self.second_reader.forward(prepared.model_input)
-            timings["second_reader"] = _milliseconds_since(second_started)
-            second_probabilities = self.second_reader.probabilities(second_logits.numpy()[0])
-            if second_reader_finds_tumour(probabilities, second_probabilities):
-                result = self._second_reader_result(probabilities, second_probabilities, timings)
-                timings["total"] = _milliseconds_since(started)
-                return result
-        result = self._result(probabilities, refusal, timings)
+        result, _ = self._answer(prepared, logits, features, timings, lambda: self.second_reader.forward(prepared.model_input)[0])
         timings["total"] = _milliseconds_since(started)
         return result
 
@@ -265,24 +266,36 @@ class Classifier:
         started = time.perf_counter()
         logits, features, cam, chosen = self.reader.forward_with_cam(prepared.model_input, class_index)
         timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(started)}
-        probabilities = self.reader.probabilities(logits.numpy()[0])
-        refusal = self._refusal(prepared, features.numpy())
-        result = None
-        if self._needs_second_reading(probabilities, refusal):
-            started = time.perf_counter()
-            second_logits, _, second_cam, second_chosen = self.second_reader.forward_with_cam(prepared.model_input, class_index)
-            timings["second_reader"] = _milliseconds_since(started)
-            second_probabilities = self.second_reader.probabilities(second_logits.numpy()[0])
-            if second_reader_finds_tumour(probabilities, second_probabilities):
-                result = self._second_reader_result(probabilities, second_probabilities, timings)
-                cam, chosen = second_cam, second_chosen
-        if result is None:
-            result = self._result(probabilities, refusal, timings)
+        second_pass = {}
+
+        def read_again():
+            second_logits, _, second_pass["cam"], second_pass["chosen"] = self.second_reader.forward_with_cam(prepared.model_input, class_index)
+            return second_logits
+
+        result, second_reader_answered = self._answer(prepared, logits, features, timings, read_again)
+        if second_reader_answered:
+            cam, chosen = second_pass["cam"], second_pass["chosen"]
         started = time.perf_counter()
         heatmap = np.clip(map_to_original(normalise_cam(cam.numpy()), prepared.geometry), 0.0, 1.0)  # (H, W)
         explanation = Explanation(CLASS_NAMES[int(chosen)], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
         timings["gradcam"] = _milliseconds_since(started)
         return result, explanation
+
+    def _answer(self, prepared: _Prepared, logits, features, timings: dict, read_again) -> tuple[ClassificationResult, bool]:
+        """The first reader's (1, K) logits and (1, D) features -> (result, whether the second reader answered).
+
+        `read_again()` runs the second reader on the same input and returns its (1, K) logits; it is
+        called only for slices the first reader calls "no tumour" and accepts as a brain MRI.
+        """
+        probabilities = self.reader.probabilities(logits.numpy()[0])
+        refusal = self._refusal(prepared, features.numpy())
+        if self.second_reader is not None and refusal is None and int(np.argmax(probabilities)) == NO_TUMOUR_INDEX:
+            started = time.perf_counter()
+            second_probabilities = self.second_reader.probabilities(read_again().numpy()[0])
+            timings["second_reader"] = _milliseconds_since(started)
+            if second_reader_finds_tumour(probabilities, second_probabilities):
+                return self._second_reader_result(probabilities, second_probabilities, timings), True
+        return self._result(probabilities, refusal, timings), False
 
     def _refusal(self, prepared: _Prepared, features: np.ndarray) -> str | None:
         """Why the image must not be judged at all (bad input, not a brain MRI), or None."""
@@ -296,10 +309,6 @@ class Classifier:
             )
         return None
 
-    def _needs_second_reading(self, probabilities: np.ndarray, refusal: str | None) -> bool:
-        no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
-        return self.second_reader is not None and refusal is None and int(np.argmax(probabilities)) == no_tumour
-
     def _result(self, probabilities: np.ndarray, refusal: str | None, timings: dict) -> ClassificationResult:
         best = int(np.argmax(probabilities))
         confidence = float(probabilities[best])
@@ -311,9 +320,8 @@ class Classifier:
     def _second_reader_result(self, first_probabilities: np.ndarray, second_probabilities: np.ndarray, timings: dict) -> ClassificationResult:
         """The second reader's answer, always flagged: the two readers disagree on tumour vs no tumour."""
         label = CLASS_NAMES[int(np.argmax(second_probabilities))]
-        no_tumour = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
         reason = (
-            f"{SECOND_READER_PREFIX}: the first reader saw no tumour ({first_probabilities[no_tumour]:.2f}), the sequence-robust "
+            f"{SECOND_READER_PREFIX}: the first reader saw no tumour ({first_probabilities[NO_TUMOUR_INDEX]:.2f}), the sequence-robust "
             f"second reader finds {label} ({second_probabilities.max():.2f}); a person should look at this slice."
         )
         return _classification(second_probabilities, reason, self.model_version, timings)

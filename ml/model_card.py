@@ -54,6 +54,11 @@ def read_training_log(path: Path) -> list[dict]:
         return [{key: float(value) for key, value in row.items()} for row in csv.DictReader(handle)]
 
 
+def best_epoch(log: list[dict]) -> int:
+    """1-based epoch ml.train kept: best validation accuracy, ties broken by lower validation loss."""
+    return 1 + max(range(len(log)), key=lambda index: (round(log[index]["val_accuracy"], 5), -log[index]["val_loss"]))
+
+
 def plot_training_curves(log: list[dict], path: Path) -> None:
     import matplotlib
 
@@ -338,7 +343,6 @@ def build_card(weights_dir: Path) -> dict:
     calibration = json.loads((weights_dir / config.CALIBRATION_FILE_NAME).read_text())
     split = read_split()
     log = read_training_log(weights_dir / config.TRAINING_LOG_NAME)
-    best_epoch = max(range(len(log)), key=lambda index: (round(log[index]["val_accuracy"], 5), -log[index]["val_loss"]))
 
     print("validation ...", file=sys.stderr, flush=True)
     validation = load_validation_grey()
@@ -418,7 +422,7 @@ def build_card(weights_dir: Path) -> dict:
             "optimizer": f"AdamW (weight decay 1e-4), cosine learning-rate decay from 2e-3 with one warm-up epoch, batch 32, cross-entropy on logits; validation and checkpoints use an exponential moving average of the weights (momentum {EMA_MOMENTUM})",
             "seed": config.SEED,
             "epochs_run": len(log),
-            "best_epoch": best_epoch + 1,
+            "best_epoch": best_epoch(log),
             "selection": "best validation accuracy, ties broken by lower validation loss",
             "batch_norm_recalibration": json.loads((weights_dir / config.BATCH_NORM_REPORT_NAME).read_text()),
             "log": f"ml/weights/{config.TRAINING_LOG_NAME}",
@@ -480,7 +484,6 @@ def build_card(weights_dir: Path) -> dict:
 
 def second_reader_section(reader_dir: Path, comparison: dict) -> dict:
     log = read_training_log(reader_dir / config.TRAINING_LOG_NAME)
-    best_epoch = max(range(len(log)), key=lambda index: (round(log[index]["val_accuracy"], 5), -log[index]["val_loss"]))
     weights_file = reader_dir / config.WEIGHTS_FILE_NAME
     return {
         "role": "asked only about slices the first reader calls 'no tumour' and accepts as a brain MRI; when its own most likely class is a tumour, "
@@ -494,7 +497,7 @@ def second_reader_section(reader_dir: Path, comparison: dict) -> dict:
         "commands": list(SECOND_READER_COMMANDS),
         "provenance": SECOND_READER_PROVENANCE,
         "epochs_run": len(log),
-        "best_epoch": best_epoch + 1,
+        "best_epoch": best_epoch(log),
         "batch_norm_recalibration": json.loads((reader_dir / config.BATCH_NORM_REPORT_NAME).read_text()),
         "log": f"ml/weights/{config.SECOND_READER_DIR_NAME}/{config.TRAINING_LOG_NAME}",
         "by_perturbation": comparison,
