@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ml import config
+from ml import config, wording
 from ml.calibration import softmax
 from ml.ood import MahalanobisDetector, input_check_reason
 from ml.preprocess import CropGeometry, map_to_original, preprocess_grey, to_grey
@@ -25,9 +25,6 @@ from ml.preprocess import CropGeometry, map_to_original, preprocess_grey, to_gre
 CLASS_NAMES = config.CLASS_NAMES
 NO_TUMOUR_INDEX = CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
 OVERLAY_MAX_ALPHA = 0.6  # heat-map opacity where the heat is 1; cold regions show the scan itself
-# Abstain reasons start with one of these, or else mean "must not be judged" (ClassificationResult.refused_as_not_mri).
-LOW_CONFIDENCE_PREFIX = "Low confidence"
-SECOND_READER_PREFIX = "Second reader"  # the second reader overruled "no tumour"
 
 
 @dataclass(frozen=True)
@@ -36,21 +33,25 @@ class ClassificationResult:
     probabilities: dict[str, float]  # calibrated, sums to 1, keys = CLASS_NAMES
     confidence: float  # calibrated max probability
     abstained: bool
-    abstain_reason: str | None  # a sentence a person can read
+    abstain_reason: str | None  # a plain sentence for a clinician (ml.wording), None when not abstained
     model_version: str
     timings_ms: dict[str, float]
+    abstain_kind: str | None = None  # one of ml.wording.ABSTAIN_KINDS, None when not abstained
+    technical_detail: str = ""  # distances and thresholds behind the decision, for the record
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @property
     def refused_as_not_mri(self) -> bool:
-        """Abstained because the image must not be judged (bad input, not a brain MRI), not because of doubt."""
-        return self.abstained and not self.abstain_reason.startswith((LOW_CONFIDENCE_PREFIX, SECOND_READER_PREFIX))
+        """Abstained because the image must not be judged (bad input, not a brain MRI), not because of doubt.
+
+        A refusal carries no finding: its label and probabilities are not to be shown as one."""
+        return self.abstain_kind == wording.NOT_MRI
 
     @property
     def second_reader_answered(self) -> bool:
-        return self.abstained and self.abstain_reason.startswith(SECOND_READER_PREFIX)
+        return self.abstain_kind == wording.SECOND_READER
 
 
 @dataclass(frozen=True)
@@ -297,46 +298,53 @@ class Classifier:
                 return self._second_reader_result(probabilities, second_probabilities, timings), True
         return self._result(probabilities, refusal, timings), False
 
-    def _refusal(self, prepared: _Prepared, features: np.ndarray) -> str | None:
-        """Why the image must not be judged at all (bad input, not a brain MRI), or None."""
+    def _refusal(self, prepared: _Prepared, features: np.ndarray) -> tuple[str, str] | None:
+        """(plain reason, technical detail) of why the image must not be judged at all (bad input, not a brain MRI), or None."""
         if prepared.input_problem is not None:
-            return prepared.input_problem
+            return prepared.input_problem, prepared.input_problem  # the input checks already speak plainly
         distance = float(self.detector.distances(features.astype(np.float64))[0])
         if distance > self.detector.threshold:
-            return (
-                "The image does not look like a brain MRI slice the model was trained on "
-                f"(feature distance {distance:.1f} > {self.detector.threshold:.1f})."
-            )
+            return wording.not_mri_reason(), f"Feature distance {distance:.1f} > threshold {self.detector.threshold:.1f} (outside the training MRIs' distribution)."
         return None
 
-    def _result(self, probabilities: np.ndarray, refusal: str | None, timings: dict) -> ClassificationResult:
-        best = int(np.argmax(probabilities))
-        confidence = float(probabilities[best])
-        reason = refusal
-        if reason is None and confidence < self.abstain_threshold:
-            reason = f"{LOW_CONFIDENCE_PREFIX} ({confidence:.2f} < {self.abstain_threshold:.2f})."
-        return _classification(probabilities, reason, self.model_version, timings)
+    def _result(self, probabilities: np.ndarray, refusal: tuple[str, str] | None, timings: dict) -> ClassificationResult:
+        named = _named(probabilities)
+        confidence = float(probabilities.max())
+        if refusal is not None:
+            return _classification(probabilities, wording.NOT_MRI, *refusal, self.model_version, timings)
+        if confidence < self.abstain_threshold:
+            detail = f"Calibrated top probability {confidence:.3f} < abstain threshold {self.abstain_threshold:.3f}."
+            return _classification(probabilities, wording.UNSURE, wording.unsure_reason(named), detail, self.model_version, timings)
+        return _classification(probabilities, None, None, "", self.model_version, timings)
 
     def _second_reader_result(self, first_probabilities: np.ndarray, second_probabilities: np.ndarray, timings: dict) -> ClassificationResult:
         """The second reader's answer, always flagged: the two readers disagree on tumour vs no tumour."""
         label = CLASS_NAMES[int(np.argmax(second_probabilities))]
-        reason = (
-            f"{SECOND_READER_PREFIX}: the first reader saw no tumour ({first_probabilities[NO_TUMOUR_INDEX]:.2f}), the sequence-robust "
-            f"second reader finds {label} ({second_probabilities.max():.2f}); a person should look at this slice."
+        detail = (
+            f"First reader: no tumour {first_probabilities[NO_TUMOUR_INDEX]:.3f}; "
+            f"second reader (trained with random tissue grey-level maps): {label} {second_probabilities.max():.3f}."
         )
-        return _classification(second_probabilities, reason, self.model_version, timings)
+        return _classification(second_probabilities, wording.SECOND_READER, wording.second_reader_reason(label), detail, self.model_version, timings)
 
 
-def _classification(probabilities: np.ndarray, reason: str | None, model_version: str, timings: dict) -> ClassificationResult:
+def _named(probabilities: np.ndarray) -> dict[str, float]:
+    return {name: float(value) for name, value in zip(CLASS_NAMES, probabilities)}
+
+
+def _classification(
+    probabilities: np.ndarray, kind: str | None, reason: str | None, detail: str, model_version: str, timings: dict
+) -> ClassificationResult:
     best = int(np.argmax(probabilities))
     return ClassificationResult(
         label=CLASS_NAMES[best],
-        probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities)},
+        probabilities=_named(probabilities),
         confidence=float(probabilities[best]),
-        abstained=reason is not None,
+        abstained=kind is not None,
         abstain_reason=reason,
         model_version=model_version,
         timings_ms=timings,
+        abstain_kind=kind,
+        technical_detail=detail,
     )
 
 

@@ -33,7 +33,7 @@ def test_result_probabilities_are_calibrated_and_consistent(classifier, mri_slic
 
 def test_result_serialises_to_json(classifier, mri_slice):
     payload = json.loads(json.dumps(classifier.predict(mri_slice).to_dict()))
-    assert set(payload) == {"label", "probabilities", "confidence", "abstained", "abstain_reason", "model_version", "timings_ms"}
+    assert set(payload) == {"label", "probabilities", "confidence", "abstained", "abstain_reason", "model_version", "timings_ms", "abstain_kind", "technical_detail"}
 
 
 def test_it_accepts_every_input_kind(classifier):

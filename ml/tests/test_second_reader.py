@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from ml import config
-from ml.inference import SECOND_READER_PREFIX, Classifier, _Reader, second_reader_finds_tumour
+from ml import wording
+from ml.inference import Classifier, _Reader, second_reader_finds_tumour
 from ml.tests.conftest import require_data_or_skip
 
 
@@ -65,7 +66,7 @@ def test_a_second_reader_finding_a_tumour_answers_and_the_slice_is_flagged(class
     result = overruling.predict(no_tumour_slice)
     assert result.label == "glioma" and result.label == max(result.probabilities, key=result.probabilities.get)
     assert sum(result.probabilities.values()) == pytest.approx(1.0, abs=1e-6)
-    assert result.abstained and result.abstain_reason.startswith(SECOND_READER_PREFIX)
+    assert result.abstained and result.abstain_kind == wording.SECOND_READER
     assert result.second_reader_answered and not result.refused_as_not_mri
     assert "second_reader" in result.timings_ms
 
