@@ -6,10 +6,38 @@ from django.db import transaction
 
 
 @transaction.atomic
-def user_register(*, username: str, email: str, password: str) -> AbstractUser:
-    """Create an active clinician account. The password must already be validated."""
-    user = get_user_model()(username=username, email=email.strip().lower())
+def user_register(*, username: str, email: str, password: str, active: bool = True) -> AbstractUser:
+    """Create a clinician account. The password must already be validated.
+
+    An inactive account (NEUROSCAN_REGISTRATION=approval) cannot log in until an administrator
+    ticks "Active" in the admin.
+    """
+    user = get_user_model()(username=username, email=email.strip().lower(), is_active=active)
     user.set_password(password)
     user.full_clean()
     user.save()
     return user
+
+
+@transaction.atomic
+def user_set_reviewer(*, user: AbstractUser, reviewer: bool, actor_name: str = "manage.py") -> bool:
+    """Put a user in (reviewer=True) or out of the reviewers group. False, changing nothing, if already so.
+
+    Audited as an admin change, in the same transaction.
+    """
+    from django.contrib.auth.models import Group
+
+    from accounts.audit import AuditAction, audit_record
+    from accounts.roles import REVIEWERS_GROUP
+
+    group = Group.objects.get(name=REVIEWERS_GROUP)
+    member = user.groups.filter(pk=group.pk).exists()
+    if member == reviewer:
+        return False
+    if reviewer:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    audit_record(action=AuditAction.ADMIN_CHANGE, actor=None, username=actor_name,
+                 object_type="user", object_id=user.pk)  # fmt: skip
+    return True

@@ -1,8 +1,11 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.core.paginator import Paginator
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,18 +19,27 @@ from accounts.services import user_register
 def register(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
+    mode = settings.NEUROSCAN_REGISTRATION
+    if mode == "closed":
+        # Accounts are made by an administrator; the form is not even shown.
+        return render(request, "accounts/register_closed.html", status=403)
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = user_register(
             username=form.cleaned_data["username"],
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password1"],
+            active=mode == "open",
         )
+        if not user.is_active:
+            messages.info(request, "Your account was created and is waiting for an administrator's approval. "
+                                   "You can log in once it is approved.")  # fmt: skip
+            return redirect("accounts:login")
         # login() rotates the session key, so a planted session id is useless.
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.username}. Your account is ready.")
         return redirect("home")
-    return render(request, "accounts/register.html", {"form": form})
+    return render(request, "accounts/register.html", {"form": form, "needs_approval": mode == "approval"})
 
 
 @require_GET
@@ -59,3 +71,25 @@ def api_token(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:api_token")
     token = Token.objects.filter(user=request.user).first()
     return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})
+
+
+def mail_goes_to_console() -> bool:
+    """The embedded default: mail is printed in the portal's terminal, not sent."""
+    return settings.EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "mail_to_console": mail_goes_to_console()}
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "mail_to_console": mail_goes_to_console()}

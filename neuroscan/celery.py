@@ -6,11 +6,19 @@ database server between tasks is replaced instead of failing the next task.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 from celery import Celery
+from celery.exceptions import SecurityWarning
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuroscan.settings")
+# TensorFlow's C++ start-up notes (oneDNN is on, which CPU instructions it uses) are INFO
+# lines on stderr in every worker process; 1 keeps its warnings and errors.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+# Containers often run everything as root. Celery refuses root outright when it would unpickle
+# messages; this app accepts JSON only (CELERY_ACCEPT_CONTENT), so the remaining warning is noise.
+warnings.filterwarnings("ignore", message="You're running the worker with superuser privileges", category=SecurityWarning)
 
 app = Celery("neuroscan")
 app.config_from_object("django.conf:settings", namespace="CELERY")

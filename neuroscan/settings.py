@@ -5,6 +5,7 @@ no server. The real stack is selected with DATABASE_URL and CELERY_BROKER_URL.
 NEUROSCAN_ENV=production switches on the hardened profile.
 """
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,6 +44,18 @@ if PRODUCTION:
 else:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# A site-styled page; a stale review form comes back to its scan with the note kept.
+CSRF_FAILURE_VIEW = "neuroscan.errors.csrf_failure"
+
+# Where `scripts/run` (gunicorn in the Procfile) listens; `manage.py bind_address` prints it.
+# 0.0.0.0 serves every network interface: add the name clients use to ALLOWED_HOSTS.
+NEUROSCAN_HOST = env_str("NEUROSCAN_HOST", "127.0.0.1")
+NEUROSCAN_PORT = env_int("NEUROSCAN_PORT", 8000, minimum=1, maximum=65535)
+
+# Self-registration: "open" (anyone may create a clinician account), "approval" (an account
+# waits, inactive, until an administrator activates it in the admin), "closed" (administrators
+# create accounts: `manage.py createsuperuser`, or Users in the admin).
+NEUROSCAN_REGISTRATION = env_choice("NEUROSCAN_REGISTRATION", "open", ("open", "approval", "closed"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -144,6 +157,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ADMIN = True
+# Not the "AXES: BEGIN ..." banner in every process's start-up log (web workers, the worker, manage.py).
+AXES_VERBOSE = False
 
 # Audit events are kept at least this long (six years, as many health-record rules ask).
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 6 * 365, minimum=1)
@@ -153,10 +168,23 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "NeuroScan <no-reply@localhost>")
+# For django.core.mail.backends.smtp.EmailBackend.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
 # --- Internationalisation -------------------------------------------------
 LANGUAGE_CODE = "en-gb"
+# Pages, PDF, admin and the security page all show times in this zone, with its name,
+# in the one format of neuroscan/formats/en/formats.py (e.g. "2026-03-01 14:05 CET").
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(f"TIME_ZONE must be an IANA zone name such as Europe/Paris, not {TIME_ZONE!r}.") from None
+FORMAT_MODULE_PATH = ["neuroscan.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -175,7 +203,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 # --- Celery -------------------------------------------------------------------
 # Embedded default: kombu's filesystem transport, a queue in a folder, so that the
 # web server and the worker are still separate processes with no server to run.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+# "localhost" names no server: the filesystem transport ignores it, but kombu warns when it is missing.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost/")
 if not CELERY_BROKER_URL.startswith(("filesystem://", "redis://", "rediss://")):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be a redis:// URL or filesystem:// (embedded).")
 CELERY_BROKER_FOLDER = VAR_DIR / "broker"
@@ -186,6 +215,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_BROKER_FOLDER / "processed"),
         "control_folder": str(CELERY_BROKER_FOLDER / "control"),
         "store_processed": False,
+        # How often an idle worker looks into the queue folder. kombu's default (1 s) made a batch
+        # of 10 slices take ~11 s: the worker takes one message at a time (prefetch 1, acks late)
+        # and then slept a whole second before looking for the next. Listing a small folder
+        # 20 times a second costs next to nothing. `python -m scans.bench_batch` measures it.
+        "polling_interval": env_int("CELERY_FILESYSTEM_POLLING_MS", 50, minimum=1) / 1000,
     }
     _default_result_backend = f"file://{VAR_DIR / 'celery-results'}"
 else:
@@ -203,6 +237,10 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimu
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 180, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Each pool process loads and warms the model before its first task (scans.analyser), which
+# takes several seconds; Celery's default 4 s would kill the process as hung.
+SCANS_LOAD_MODEL_AT_START = env_bool("SCANS_LOAD_MODEL_AT_START", True)
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 120 if SCANS_LOAD_MODEL_AT_START else 4
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Logging: no pixel data or personal data is ever logged -------------------

@@ -26,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from neuroscan.timefmt import format_datetime
 from scans.labels import label_name
 
 PORTAL_NAME = "NeuroScan"
@@ -133,7 +134,7 @@ def _escape(text: str) -> str:
 
 
 def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return format_datetime(moment)  # the pages' format, zone included
 
 
 def _header(report: ReportInput, styles) -> list:

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from accounts.roles import is_reviewer
+from reviews.drafts import review_draft_keep
 from reviews.forms import ReviewForm
 from reviews.selectors import agreement_by_class, worklist_for_reviewer
 from reviews.services import review_create
@@ -38,6 +39,7 @@ def reviewer_required(view: Callable) -> Callable:
 def review_submit(request: HttpRequest, scan: Scan) -> HttpResponse:
     form = ReviewForm(request.POST)
     if not form.is_valid():
+        review_draft_keep(request=request, scan_id=scan.id, data=request.POST)
         messages.error(request, "The review was not saved: choose to confirm or to override the AI label.")
         return redirect("scans:detail", scan_id=scan.id)
     try:
@@ -50,6 +52,7 @@ def review_submit(request: HttpRequest, scan: Scan) -> HttpResponse:
             request=request,
         )
     except ValidationError as error:
+        review_draft_keep(request=request, scan_id=scan.id, data=request.POST)
         messages.error(request, f"The review was not saved: {' '.join(error.messages)}")
     else:
         messages.success(request, f"Review saved: final label {label_name(review.final_label)}.")

@@ -94,3 +94,24 @@ class Prediction(models.Model):
 
     def __str__(self) -> str:
         return f"Prediction {self.label} for scan {self.scan_id} ({self.model_version})"
+
+
+class AnalyserProcess(models.Model):
+    """A worker process that has loaded the model and can analyse now (one row per process).
+
+    Written by the worker when a pool process has loaded and warmed the model, removed when it
+    stops (and, for processes killed without a goodbye, when a worker starts again on the same
+    machine). The result page reads it to say "the analysis service is starting" instead of
+    leaving a queued scan unexplained.
+    """
+
+    hostname = models.CharField(max_length=255)  # the machine's name
+    pid = models.PositiveIntegerField()
+    model_version = models.CharField(max_length=64)
+    ready_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hostname", "pid"], name="analyser_one_row_per_process")]
+
+    def __str__(self) -> str:
+        return f"Analyser {self.hostname}:{self.pid} ({self.model_version})"

@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 from django.conf import settings
 from django.db import DatabaseError
 
@@ -42,3 +43,38 @@ def analyse_scan(self, scan_id: str) -> str:
 def sweep_scans() -> dict[str, int]:
     """Periodic (Celery beat): re-send scans left queued or stuck in processing."""
     return services.scans_sweep()
+
+
+# --- Worker process life: the model is loaded before the first task, not during it ------------
+
+
+@worker_init.connect
+def _forget_dead_analysers(**kwargs) -> None:
+    from scans.analyser import analysers_forget_dead
+
+    try:
+        analysers_forget_dead()
+    except DatabaseError as error:  # the worker still starts; the page may say "starting" too long
+        logger.warning("Could not tidy the analyser list (%s).", type(error).__name__)
+
+
+@worker_process_init.connect
+def _load_model(**kwargs) -> None:
+    if not settings.SCANS_LOAD_MODEL_AT_START:
+        return
+    from scans.analyser import analyser_start
+
+    try:
+        analyser_start()
+    except Exception as error:  # noqa: BLE001 - a task will load it again and fail its scan with a reason
+        logger.error("Loading the model at worker start failed (%s); the first task will try again.", type(error).__name__)
+
+
+@worker_process_shutdown.connect
+def _forget_this_analyser(**kwargs) -> None:
+    from scans.analyser import analyser_stop
+
+    try:
+        analyser_stop()
+    except Exception as error:  # noqa: BLE001 - shutting down: never block it
+        logger.warning("Could not remove this analyser from the list (%s).", type(error).__name__)

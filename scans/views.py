@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.audit import AuditAction, AuditOutcome, audit_record
 from ml.config import CLASS_NAMES
 from scans import services
+from scans.analyser import analyser_ready
 from scans.errors import ScanRejected
 from scans.forms import HistoryFilterForm, UploadForm
 from scans.labels import LABEL_EXPLANATIONS, LABEL_NAMES, label_name
@@ -148,6 +149,8 @@ def _status_payload(scan: Scan) -> dict:
         "failure_reason": scan.failure_reason,
         "elapsed_seconds": round((end - scan.created_at).total_seconds(), 1),
         "result_url": reverse("scans:detail", args=[scan.id]),
+        # A queued scan with no worker that has the model loaded: say why it waits.
+        "service_starting": scan.status == ScanStatus.QUEUED and not analyser_ready(),
     }
 
 

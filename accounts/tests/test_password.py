@@ -38,3 +38,14 @@ def test_password_reset_does_not_reveal_unknown_addresses(client):
     response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
     assert response.status_code == 302
     assert mail.outbox == []
+
+
+def test_password_reset_says_mail_goes_to_the_console_in_embedded_mode(client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    assert 'data-testid="console-mail"' in client.get(reverse("accounts:password_reset")).content.decode()
+    assert 'data-testid="console-mail"' in client.get(reverse("accounts:password_reset_done")).content.decode()
+
+
+def test_password_reset_has_no_console_hint_when_mail_is_sent(client, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    assert "console-mail" not in client.get(reverse("accounts:password_reset")).content.decode()

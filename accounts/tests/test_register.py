@@ -51,3 +51,27 @@ def test_it_requires_csrf(alice):
     response = Client(enforce_csrf_checks=True).post(URL, GOOD)
     assert response.status_code == 403
     assert not get_user_model().objects.filter(username="dana").exists()
+
+
+def test_closed_registration_shows_no_form_and_creates_nothing(client, settings):
+    settings.NEUROSCAN_REGISTRATION = "closed"
+    page = client.get(URL)
+    assert page.status_code == 403
+    assert "Ask your administrator for an account" in page.content.decode()
+    assert client.post(URL, GOOD).status_code == 403
+    assert not get_user_model().objects.filter(username="dana").exists()
+    assert "Create an account" not in client.get(reverse("accounts:login")).content.decode()
+
+
+def test_approval_registration_creates_an_inactive_account_that_cannot_log_in(client, settings):
+    settings.NEUROSCAN_REGISTRATION = "approval"
+    assert "An administrator approves new accounts" in client.get(URL).content.decode()
+    response = client.post(URL, GOOD, follow=True)
+    assert "waiting for an administrator" in response.content.decode()
+    user = get_user_model().objects.get(username="dana")
+    assert not user.is_active
+    login = {"username": "dana", "password": GOOD["password1"]}
+    assert client.post(reverse("accounts:login"), login).status_code == 200  # the form again: refused
+    user.is_active = True
+    user.save()
+    assert client.post(reverse("accounts:login"), login).status_code == 302

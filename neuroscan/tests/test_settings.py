@@ -70,7 +70,7 @@ def test_a_bad_debug_value_fails_loudly():
 
 def test_embedded_default_broker_needs_no_server_and_is_not_eager():
     env = {"CELERY_BROKER_URL": "", "DATABASE_URL": ""}
-    assert _setting("CELERY_BROKER_URL", env) == "'filesystem://'"
+    assert _setting("CELERY_BROKER_URL", env) == "'filesystem://localhost/'"
     code = "from neuroscan.celery import app; print(app.conf.task_always_eager)"
     result = _run(["-c", code], env)
     assert result.stdout.strip().splitlines()[-1] == "False"
@@ -78,3 +78,41 @@ def test_embedded_default_broker_needs_no_server_and_is_not_eager():
 
 def test_embedded_default_database_is_a_sqlite_file():
     assert "sqlite3" in _setting("DATABASES['default']['ENGINE']", {"DATABASE_URL": ""})
+
+
+def test_host_and_port_give_the_run_commands_bind_address():
+    result = _run(["-m", "neuroscan.bind"], {"NEUROSCAN_HOST": "0.0.0.0", "NEUROSCAN_PORT": "8443"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "0.0.0.0:8443"
+    assert _run(["-m", "neuroscan.bind"], {}).stdout.strip() == "127.0.0.1:8000"
+
+
+def test_a_bad_port_fails_loudly():
+    result = _run(["-m", "neuroscan.bind"], {"NEUROSCAN_PORT": "70000"})
+    assert result.returncode != 0
+    assert "NEUROSCAN_PORT must be at most 65535" in result.stderr
+
+
+def test_the_procfile_binds_where_the_run_command_says():
+    web = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("web:"))
+    assert '--bind "${NEUROSCAN_BIND' in web
+    assert "neuroscan.bind" in (ROOT / "scripts" / "run").read_text()
+
+
+def test_a_bad_registration_mode_fails_loudly():
+    result = _run(["manage.py", "check"], {"NEUROSCAN_REGISTRATION": "maybe"})
+    assert result.returncode != 0
+    assert "NEUROSCAN_REGISTRATION" in result.stderr
+
+
+def test_a_bad_time_zone_fails_loudly():
+    result = _run(["manage.py", "check"], {"TIME_ZONE": "Mars/Olympus"})
+    assert result.returncode != 0
+    assert "TIME_ZONE" in result.stderr
+
+
+def test_manage_py_starts_without_the_axes_banner():
+    result = _run(["manage.py", "check"], {})
+    assert result.returncode == 0, result.stderr
+    assert "AXES: BEGIN" not in result.stdout + result.stderr
+    assert "No hostname was supplied" not in result.stdout + result.stderr

@@ -1,5 +1,6 @@
 from django import template
 
+from reviews.drafts import review_draft_take
 from reviews.forms import ReviewForm
 from reviews.selectors import reviews_for_scan
 from scans.labels import label_name
@@ -19,5 +20,6 @@ def review_panel(context, scan, prediction) -> dict:
         "reviews": reviews,
         "standing": reviews[-1] if reviews else None,
         "form": ReviewForm(),
+        "draft": review_draft_take(request=context.get("request"), scan_id=scan.id),
         "csrf_token": context.get("csrf_token"),
     }

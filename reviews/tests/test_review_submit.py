@@ -85,10 +85,13 @@ def test_it_rejects_get(client, alice):
 
 
 def test_it_requires_csrf(alice):
+    # Without a valid token nothing is saved; the form goes back to its scan, filled in again
+    # (neuroscan/tests/test_error_pages.py checks the note is kept).
     scan = make_done_scan(alice)
     browser = Client(enforce_csrf_checks=True)
     browser.force_login(alice)
-    assert browser.post(_url(scan), {"decision": "confirmed"}).status_code == 403
+    response = browser.post(_url(scan), {"decision": "confirmed"})
+    assert response.status_code == 302 and response["Location"] == f"/scans/{scan.id}/"
     assert not Review.objects.exists()
 
 

@@ -47,3 +47,23 @@ def test_it_rejects_post(client, alice):
 def test_it_redirects_anonymous_users_to_login(client, alice):
     scan = make_scan(alice)
     assert client.get(f"/scans/{scan.id}/status/").status_code == 302
+
+
+def test_it_says_the_service_is_starting_while_no_worker_has_the_model(client, alice):
+    scan = make_scan(alice)
+    client.force_login(alice)
+    assert client.get(f"/scans/{scan.id}/status/").json()["service_starting"] is True
+    page = client.get(f"/scans/{scan.id}/").content.decode()
+    assert "The analysis service is starting" in page
+
+
+def test_it_stops_saying_so_once_a_worker_is_ready(client, alice):
+    from scans.analyser import analyser_start
+    from scans.tests.factories import FakeClassifier
+
+    scan = make_scan(alice)
+    analyser_start(classifier_factory=FakeClassifier)
+    client.force_login(alice)
+    assert client.get(f"/scans/{scan.id}/status/").json()["service_starting"] is False
+    page = client.get(f"/scans/{scan.id}/").content.decode()
+    assert "The analysis service is starting" not in page and "Waiting for the analyser" in page

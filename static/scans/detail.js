@@ -14,6 +14,7 @@
   var url = box.dataset.statusUrl;
   var text = document.getElementById("live-status-text");
   var elapsedOut = document.getElementById("live-elapsed");
+  var starting = document.getElementById("service-starting");
   var started = Date.now() - parseFloat(box.dataset.elapsed || "0") * 1000;
   var labels = { queued: "Waiting for the analyser…", processing: "Analysing…" };
   var delay = 1000;
@@ -35,7 +36,8 @@
           window.location.replace(status.result_url);
           return;
         }
-        text.textContent = labels[status.status] || status.status_display;
+        text.textContent = status.service_starting ? "The analysis service is starting…" : (labels[status.status] || status.status_display);
+        if (starting) starting.classList.toggle("d-none", !status.service_starting);
         delay = 1000;
         setTimeout(poll, delay);
       })
