@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "axes",
     "accounts",
     "scans",
+    "studies",
     "reviews",
     "reports",
     "rest_framework",
@@ -286,6 +287,24 @@ SCANS_TASK_RETRY_BACKOFF_SECONDS = env_int("SCANS_TASK_RETRY_BACKOFF_SECONDS", 5
 if SCANS_STUCK_AFTER_SECONDS <= CELERY_TASK_TIME_LIMIT:
     # A run still within its time limit is alive: sending it again would only duplicate work.
     raise ImproperlyConfigured("SCANS_STUCK_AFTER_SECONDS must be longer than CELERY_TASK_TIME_LIMIT.")
+
+# --- Studies (studies/ app: whole series and volumes) -------------------------------------------
+# Files in one study upload (parts of a multipart request, or members of a zip).
+STUDIES_MAX_FILES = env_int("STUDIES_MAX_FILES", 1000, minimum=1)
+# Slices kept in one study (a larger series is refused, not cut short).
+STUDIES_MAX_SLICES = env_int("STUDIES_MAX_SLICES", 500, minimum=1)
+# Bytes of one study upload as sent (a zip, a .nii.gz, or the sum of its DICOM files).
+STUDIES_MAX_UPLOAD_BYTES = env_int("STUDIES_MAX_UPLOAD_BYTES", 256 * 1024 * 1024, minimum=1)
+# Bytes it may unpack to (zip members, a gunzipped volume): the zip-bomb bound.
+STUDIES_MAX_UNCOMPRESSED_BYTES = env_int("STUDIES_MAX_UNCOMPRESSED_BYTES", 512 * 1024 * 1024, minimum=1)
+STUDIES_UPLOADS_PER_HOUR = env_int("STUDIES_UPLOADS_PER_HOUR", 20, minimum=1)
+# The key of the HMAC that replaces Study/Series Instance UIDs (studies.identity); by default derived
+# from SECRET_KEY. Changing it only means that a series uploaded again is not recognised as the same one.
+STUDIES_UID_HASH_KEY = env_str("STUDIES_UID_HASH_KEY") or f"studies-uid-hash:{SECRET_KEY}"
+if len(STUDIES_UID_HASH_KEY) < 32:
+    raise ImproperlyConfigured("STUDIES_UID_HASH_KEY must be at least 32 random characters.")
+# A multipart study upload sends one part per DICOM file: Django's own cap (100) would refuse a series.
+DATA_UPLOAD_MAX_NUMBER_FILES = STUDIES_MAX_FILES
 
 # The sweep runs in Celery beat: `celery worker --beat` in the embedded Procfile; on the real
 # stack exactly one `celery -A neuroscan beat` process (or one worker started with --beat).

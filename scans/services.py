@@ -109,64 +109,85 @@ def _scan_store(
     note: str,
     request: HttpRequest | None,
 ) -> Scan:
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            # One upload at a time per user, so that parallel requests cannot overrun the quota.
+            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            _check_quota(owner)
+            scan = scan_store_decoded(owner=owner, decoded=decoded, original_name=original_name,
+                                      patient_reference=patient_reference, note=note, written=written)  # fmt: skip
+            audit_record(action=AuditAction.UPLOAD, actor=owner, request=request, object_type="scan", object_id=scan.id)
+            transaction.on_commit(partial(scan_publish, scan_id=scan.id))
+    except BaseException:
+        # The row is rolled back; the files must not outlive it.
+        for name in written:
+            default_storage.delete(name)
+        raise
+    logger.info("Scan %s stored (%s, %dx%d), queued.", scan.id, scan.format, scan.width, scan.height)
+    return scan
+
+
+def scan_store_decoded(
+    *,
+    owner: AbstractBaseUser,
+    decoded: DecodedImage,
+    original_name: str,
+    written: list[str],
+    patient_reference: str = "",
+    note: str = "",
+) -> Scan:
+    """Store one decoded (and, for DICOM, de-identified) image's files and its queued Scan row.
+
+    Runs inside the caller's transaction; the caller owns the quota, the audit row and publishing
+    (a single upload above, or a study's ingest for each of its slices). The names of the files
+    written are appended to `written`, so that the caller deletes them if its transaction fails.
+    """
     storage = default_storage
     scan_id = uuid.uuid4()
     folder = f"scans/{scan_id.hex[:2]}/{scan_id}"  # server-generated names only
-    written: list[str] = []
 
     def save(name: str, content: bytes) -> str:
         stored = storage.save(f"{folder}/{name}", ContentFile(content))
         written.append(stored)
         return stored
 
-    try:
-        with transaction.atomic():
-            # One upload at a time per user, so that parallel requests cannot overrun the quota.
-            get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
-            _check_quota(owner)
-            scan = Scan(
-                id=scan_id,
-                owner=owner,
-                original_name=original_name,
-                sha256=hashlib.sha256(decoded.stored_bytes).hexdigest(),
-                size_bytes=len(decoded.stored_bytes),
-                format=decoded.format,
-                width=decoded.width,
-                height=decoded.height,
-                deidentified=decoded.deidentified,
-                patient_reference=patient_reference,
-                note=note,
-                status=ScanStatus.QUEUED,
-            )
-            scan.file.name = save(f"original.{_EXTENSIONS[decoded.format]}", decoded.stored_bytes)
-            scan.display.name = save("display.png", encode_png(decoded.display))
-            scan.thumbnail.name = save("thumbnail.png", encode_thumbnail(decoded.display))
-            scan.full_clean()
-            scan.save(force_insert=True)
-            audit_record(action=AuditAction.UPLOAD, actor=owner, request=request, object_type="scan", object_id=scan.id)
-            transaction.on_commit(partial(scan_publish, scan_id=scan.id))
-    except BaseException:
-        # The row is rolled back; the files must not outlive it.
-        for name in written:
-            storage.delete(name)
-        raise
-    logger.info("Scan %s stored (%s, %dx%d), queued.", scan.id, scan.format, scan.width, scan.height)
+    scan = Scan(
+        id=scan_id,
+        owner=owner,
+        original_name=original_name,
+        sha256=hashlib.sha256(decoded.stored_bytes).hexdigest(),
+        size_bytes=len(decoded.stored_bytes),
+        format=decoded.format,
+        width=decoded.width,
+        height=decoded.height,
+        deidentified=decoded.deidentified,
+        patient_reference=patient_reference,
+        note=note,
+        status=ScanStatus.QUEUED,
+    )
+    scan.file.name = save(f"original.{_EXTENSIONS[decoded.format]}", decoded.stored_bytes)
+    scan.display.name = save("display.png", encode_png(decoded.display))
+    scan.thumbnail.name = save("thumbnail.png", encode_thumbnail(decoded.display))
+    scan.full_clean()
+    scan.save(force_insert=True)
     return scan
 
 
 # --- Publishing and the sweep ---------------------------------------------------------------
 
 
-def scan_publish(*, scan_id: uuid.UUID | str) -> bool:
+def scan_publish(*, scan_id: uuid.UUID | str, link=None) -> bool:
     """Send the analysis task for one scan (its id only). False, and the scan stays queued, if the broker is down.
 
-    retry=False and the broker's short connect timeouts (settings) bound the time a request can
+    `link`: a Celery signature the worker sends when the task has returned (a study's "is the
+    series done?" check); scans do not know what it is for. retry=False and the broker's short connect timeouts (settings) bound the time a request can
     spend here; the periodic sweep sends the message again later.
     """
     from scans.tasks import analyse_scan
 
     try:
-        analyse_scan.apply_async(args=[str(scan_id)], retry=False, ignore_result=True)
+        analyse_scan.apply_async(args=[str(scan_id)], retry=False, ignore_result=True, **({"link": link} if link else {}))
     except Exception as error:  # kombu.exceptions.OperationalError, socket and file errors of the transports
         logger.warning("Scan %s stays queued: the broker did not take its task (%s).", scan_id, type(error).__name__)
         return False
