@@ -90,6 +90,11 @@ class CreatedScanSerializer(serializers.Serializer):
 class RefusedFileSerializer(serializers.Serializer):
     name = serializers.CharField()
     error = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["invalid", "too_large", "quota", "deferred"],
+        help_text="Why: `deferred` files were not looked at (the request's decoding budget was spent); send them again. "
+        "The others are refusals: sending the same file again is refused again.",
+    )
 
 
 class UploadRefusedSerializer(serializers.Serializer):

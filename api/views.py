@@ -42,9 +42,9 @@ from scans.errors import ScanRejected
 from scans.models import Scan, ScanStatus
 from scans.selectors import HistoryFilters, scan_get_for_user, scan_latest_prediction, scans_history_for_user
 from scans.responses import private_file_response, private_pdf_response
-from scans.services import clean_file_name, scan_ingest
+from scans.services import UploadBudget, clean_file_name, scan_ingest
 
-_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
+_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429, "deferred": 503}
 
 
 def _errors(*codes: int, **described: str) -> dict:
@@ -199,6 +199,9 @@ class ScansView(GenericAPIView):
             400: OpenApiResponse(s.UploadRefusedSerializer, description="A file was refused, or no file was sent."),
             413: OpenApiResponse(s.UploadRefusedSerializer, description="A file is over the size limit."),
             429: OpenApiResponse(s.UploadRefusedSerializer, description="Over the hourly upload quota."),
+            503: OpenApiResponse(s.UploadRefusedSerializer, description=(
+                "The request reached its decoding budget: the files listed with code `deferred` were not "
+                "looked at and nothing was stored for them; send them again (Retry-After says when).")),
             **_errors(401),
         },
         operation_id="v1_scans_create",
@@ -220,9 +223,10 @@ class ScansView(GenericAPIView):
             return Response({"error": error, "files": [], "scans": [], **({"fields": fields.errors} if fields.errors else {})},
                             status=status.HTTP_400_BAD_REQUEST)  # fmt: skip
         scans, refused = [], []
+        budget = UploadBudget.for_request()
         for uploaded in files:
             try:
-                scans.append(scan_ingest(owner=request.user, uploaded_file=uploaded,
+                scans.append(scan_ingest(owner=request.user, uploaded_file=uploaded, budget=budget,
                                          patient_reference=fields.validated_data["patient_ref"], request=request._request))  # fmt: skip
             except ScanRejected as rejection:
                 refused.append((clean_file_name(uploaded.name or ""), rejection))
@@ -230,14 +234,17 @@ class ScansView(GenericAPIView):
         if not refused:
             return Response(created, status=status.HTTP_201_CREATED)
         codes = {rejection.code for _name, rejection in refused}
-        code = "quota" if "quota" in codes else "too_large" if codes == {"too_large"} else "invalid"
+        code = ("quota" if "quota" in codes else "too_large" if codes == {"too_large"}
+                else "deferred" if codes == {"deferred"} else "invalid")  # fmt: skip
         accepted = f" {len(scans)} other file(s) were accepted and kept." if scans else ""
         body = {
             "error": f"{len(refused)} of {len(files)} file(s) were refused.{accepted}",
-            "files": [{"name": name, "error": rejection.message} for name, rejection in refused],
+            "files": [{"name": name, "error": rejection.message, "code": rejection.code} for name, rejection in refused],
             "scans": created,
         }
-        return Response(body, status=_REJECTION_STATUS[code])
+        # Deferred files were not looked at: the client sends them again (see scripts/neuroscan_client.py).
+        headers = {"Retry-After": "1"} if code == "deferred" else None
+        return Response(body, status=_REJECTION_STATUS[code], headers=headers)
 
 
 @extend_schema(tags=["scans"], summary="One scan: status, AI result, reviews and links",

@@ -276,6 +276,17 @@ SCANS_MAX_UPLOAD_BYTES = env_int("SCANS_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, min
 # The portal's own decompression-bomb cap (Pillow's larger MAX_IMAGE_PIXELS stays on as well).
 SCANS_MAX_PIXELS = env_int("SCANS_MAX_PIXELS", 25_000_000, minimum=1)
 SCANS_UPLOADS_PER_HOUR = env_int("SCANS_UPLOADS_PER_HOUR", 100, minimum=1)
+# Each file is decoded in a child process with this much address space on top of the web
+# process's own, and this many seconds (scans.sandbox): no upload can take the web tier down.
+SCANS_DECODE_MEMORY_MB = env_int("SCANS_DECODE_MEMORY_MB", 1024, minimum=64)
+SCANS_DECODE_SECONDS = env_int("SCANS_DECODE_SECONDS", 10, minimum=1)
+# Decoding one request may do (scans.services.UploadBudget); files past it are refused as
+# "deferred", nothing stored, to be sent again. Seconds + one file's SCANS_DECODE_SECONDS must
+# stay under the web server's timeout (gunicorn --timeout).
+SCANS_REQUEST_DECODE_SECONDS = env_int("SCANS_REQUEST_DECODE_SECONDS", 15, minimum=1)
+SCANS_REQUEST_MAX_PIXELS = env_int("SCANS_REQUEST_MAX_PIXELS", 200_000_000, minimum=1)
+# The same bytes from the same owner within this window are answered with the scan already made.
+SCANS_DUPLICATE_WINDOW_SECONDS = env_int("SCANS_DUPLICATE_WINDOW_SECONDS", 600, minimum=0)
 # A scan queued (message sent) or processing for longer than this is sent again by the sweep.
 SCANS_STUCK_AFTER_SECONDS = env_int("SCANS_STUCK_AFTER_SECONDS", 300, minimum=1)
 SCANS_SWEEP_INTERVAL_SECONDS = env_int("SCANS_SWEEP_INTERVAL_SECONDS", 60, minimum=1)

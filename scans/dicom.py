@@ -1,92 +1,59 @@
-"""DICOM: read safely, de-identify before anything is stored, window to an 8-bit display image.
+"""DICOM: read safely, refuse what would be unbounded to decode, de-identify, window to an 8-bit display image.
 
-De-identification follows the DICOM PS3.15 Annex E Basic Application Level Confidentiality
-Profile: the attributes it lists are removed or emptied, UIDs are replaced, private tags are
-removed, and, to be safe beyond the table, every person name, date and time left anywhere in
-the data set (sequences included) is emptied too. The result records what was done
-(PatientIdentityRemoved = YES, DeidentificationMethod and its code sequence).
+Before any decoder runs: a deflated data set is inflated under an output cap, and a compressed
+frame's own header (JPEG SOF, JPEG-LS SOF55, JPEG 2000 SIZ) must agree with Rows/Columns, so a
+small file cannot announce a huge picture. Every attribute the display depends on (rescale,
+window, LUTs) is checked, and any malformed one ends in a refusal, never an error page.
+De-identification is scans.deidentify (PS3.15 Table E.1-1).
 """
 
 import io
+import math
+import zlib
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import _read_file_meta_info, read_preamble
+from pydicom.filewriter import write_file_meta_info
+from pydicom.multival import MultiValue
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
-from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRLittleEndian,
+    JPEG2000TransferSyntaxes,
+    JPEGLSTransferSyntaxes,
+    JPEGTransferSyntaxes,
+)
 
+from scans.deidentify import DEIDENTIFICATION_METHOD, deidentify  # noqa: F401  (re-exported for callers)
 from scans.errors import ScanRejected
-from scans.images import DecodedImage, _MULTI_FRAME_MESSAGE, check_pixel_count, scale_to_uint8
+from scans.frame_headers import j2k_header, jpeg_header
+from scans.images import MAX_JPEG_SCANS, DecodedImage, _MULTI_FRAME_MESSAGE, check_pixel_count, scale_to_uint8
 
-DEIDENTIFICATION_METHOD = "PS3.15 Basic Confidentiality Profile, NeuroScan"  # LO: 64 chars at most
-# DCM 113100 "Basic Application Confidentiality Profile" (PS3.16 CID 7050).
-BASIC_PROFILE_CODE = ("113100", "DCM", "Basic Application Confidentiality Profile")
-
-# Attributes of PS3.15 Table E.1-1 that identify the patient, the people involved, the
-# institution or the device, or that carry free text. Removed wherever they occur.
-REMOVED_KEYWORDS = frozenset({
-    # patient
-    "PatientName", "PatientID", "IssuerOfPatientID", "PatientBirthDate", "PatientBirthTime", "PatientSex",
-    "PatientAge", "PatientSize", "PatientWeight", "PatientAddress", "PatientTelephoneNumbers",
-    "PatientMotherBirthName", "OtherPatientIDs", "OtherPatientIDsSequence", "OtherPatientNames",
-    "PatientBirthName", "MilitaryRank", "BranchOfService", "MedicalRecordLocator", "EthnicGroup",
-    "Occupation", "AdditionalPatientHistory", "PatientComments", "PatientReligiousPreference",
-    "PatientInsurancePlanCodeSequence", "CountryOfResidence", "RegionOfResidence", "PatientState",
-    "ResponsiblePerson", "ResponsibleOrganization", "PatientSexNeutered", "SpecialNeeds",
-    "MedicalAlerts", "Allergies", "SmokingStatus", "PregnancyStatus", "LastMenstrualDate",
-    "PatientTransportArrangements", "ReferencedPatientSequence", "ReferencedPatientPhotoSequence",
-    "PatientPrimaryLanguageCodeSequence", "CurrentPatientLocation", "PatientInstitutionResidence",
-    # people and institutions
-    "InstitutionName", "InstitutionAddress", "InstitutionCodeSequence", "InstitutionalDepartmentName",
-    "ReferringPhysicianName", "ReferringPhysicianAddress", "ReferringPhysicianTelephoneNumbers",
-    "ReferringPhysicianIdentificationSequence", "ConsultingPhysicianName", "PerformingPhysicianName",
-    "PerformingPhysicianIdentificationSequence", "PhysiciansOfRecord", "PhysiciansOfRecordIdentificationSequence",
-    "NameOfPhysiciansReadingStudy", "PhysiciansReadingStudyIdentificationSequence", "OperatorsName",
-    "OperatorIdentificationSequence", "RequestingPhysician", "ScheduledPerformingPhysicianName",
-    "PersonName", "PersonAddress", "PersonTelephoneNumbers", "VerifyingObserverName", "ContentCreatorName",
-    "ReviewerName", "EvaluatorName", "ScheduledPatientInstitutionResidence",
-    # device, visit, study identifiers and free text
-    "StationName", "DeviceSerialNumber", "DeviceUID", "AccessionNumber", "StudyID", "AdmissionID",
-    "IssuerOfAdmissionID", "ServiceEpisodeID", "ServiceEpisodeDescription", "AdmittingDiagnosesDescription",
-    "AdmittingDiagnosesCodeSequence", "RequestAttributesSequence", "RequestedProcedureID",
-    "RequestedProcedureDescription", "ScheduledProcedureStepID", "ScheduledProcedureStepDescription",
-    "PerformedProcedureStepID", "PerformedProcedureStepDescription", "PerformedLocation",
-    "ScheduledStationName", "PerformedStationName", "ReasonForStudy", "ReasonForTheRequestedProcedure",
-    "RequestingService", "StudyDescription", "SeriesDescription", "ImageComments", "FrameComments",
-    "StudyComments", "InterpretationText", "TextString", "TextComments", "DerivationDescription",
-    "ProtocolName", "AcquisitionComments", "ContrastBolusAgent", "IdentifyingComments",
-    "DataSetTrailingPadding", "OriginalAttributesSequence", "ModifiedAttributesSequence",
-    "DigitalSignaturesSequence", "MACParametersSequence", "EncryptedAttributesSequence",
-    "ReferencedStudySequence", "ReferencedPerformedProcedureStepSequence", "SourceImageSequence",
-    "ReferencedImageSequence", "ReferencedSeriesSequence", "ReferencedFrameOfReferenceSequence",
-    "ReferencedSOPInstanceUID", "StorageMediaFileSetUID", "IrradiationEventUID", "InstanceCreatorUID",
-    "TimezoneOffsetFromUTC", "OverlayData", "OverlayComments", "CurveData", "GraphicAnnotationSequence",
-    "PlateID", "CassetteID", "GantryID", "DetectorID", "OtherPatientIDsSequence",
-})
-
-# Identifiers the profile replaces with new values, keeping the file valid and self-consistent.
-REPLACED_UID_KEYWORDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "FrameOfReferenceUID",
-                         "SynchronizationFrameOfReferenceUID")  # fmt: skip
-
-# Value representations that hold names, dates and times: emptied wherever they are left.
-_EMPTIED_VRS = frozenset({"PN", "DA", "DT", "TM"})
-# Repeating groups (50xx curves, 60xx overlays) can carry burnt-in text.
-_REPEATING_GROUP_PREFIXES = (0x5000, 0x6000)
+_DAMAGED = "The DICOM file is damaged or incomplete and cannot be read."
+_BURNED_IN = (
+    "This DICOM image says it has burned-in annotation (text such as names or dates drawn into the pixels), "
+    "which de-identification cannot remove. NeuroScan does not accept it: export the slice without annotations."
+)
 
 
 def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
     """Bytes of a DICOM Part-10 file -> de-identified DICOM bytes + 8-bit display image."""
+    # The largest data set a legal slice needs: 16-bit samples, three of them, plus 1 MB of attributes.
+    data = _inflated(data, max_bytes=max_pixels * 2 * 3 + (1 << 20))
     try:
         # force=False (the default): a file without the DICM preamble is not DICOM to us.
         dataset = pydicom.dcmread(io.BytesIO(data), force=False)
-    except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError, AttributeError, NotImplementedError):
-        raise ScanRejected("The DICOM file is damaged or incomplete and cannot be read.") from None
-    except Exception:  # pydicom may raise others on hostile input; none may reach the user as a 500
-        raise ScanRejected("The DICOM file is damaged or incomplete and cannot be read.") from None
+    except Exception:  # pydicom raises many kinds on hostile input; none may reach the user as a 500
+        raise ScanRejected(_DAMAGED) from None
 
     if "PixelData" not in dataset:
         raise ScanRejected("The DICOM file holds no image (no pixel data): upload an image slice, not a report or a structured document.")
+    if str(dataset.get("BurnedInAnnotation", "")).strip().upper() == "YES":
+        raise ScanRejected(_BURNED_IN)
     frames = _int_attribute(dataset, "NumberOfFrames", 1)
     if frames > 1:
         raise ScanRejected(_MULTI_FRAME_MESSAGE)
@@ -95,23 +62,125 @@ def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
     samples = _int_attribute(dataset, "SamplesPerPixel", 1)
     if samples not in (1, 3):
         raise ScanRejected("The DICOM image has an unsupported number of colour samples per pixel.")
+    _check_compressed_frame(dataset, rows=rows, columns=columns, samples=samples)
 
     display = _display_pixels(dataset)
-    deidentify(dataset)
-    return DecodedImage(format="dicom", stored_bytes=_to_bytes(dataset), display=display, deidentified=True)
+    try:
+        deidentify(dataset)
+        stored = _to_bytes(dataset)
+    except ScanRejected:
+        raise
+    except Exception:  # an attribute whose value cannot be written back: nothing is stored
+        raise ScanRejected(_DAMAGED) from None
+    return DecodedImage(format="dicom", stored_bytes=stored, display=display, deidentified=True)
+
+
+# --- Before decoding -----------------------------------------------------------------------------
+
+
+def _inflated(data: bytes, *, max_bytes: int) -> bytes:
+    """A Deflated Explicit VR Little Endian file -> the same file, inflated (at most max_bytes), uncompressed.
+
+    pydicom would inflate the whole stream in memory: 800 KB can become gigabytes. Other files
+    are returned as they are.
+    """
+    buffer = io.BytesIO(data)
+    try:
+        read_preamble(buffer, False)
+        meta = _read_file_meta_info(buffer)
+    except Exception:
+        raise ScanRejected(_DAMAGED) from None
+    if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return data
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        body = inflater.decompress(data[buffer.tell() :], max_bytes + 1)
+    except zlib.error:
+        raise ScanRejected("The DICOM file's deflated data is damaged and cannot be read.") from None
+    if len(body) <= max_bytes and not inflater.eof:  # the stream stops before its end: truncated or garbled
+        raise ScanRejected("The DICOM file's deflated data is damaged and cannot be read.")
+    if len(body) > max_bytes or inflater.unconsumed_tail:
+        raise ScanRejected(
+            f"The DICOM file's deflated data expands to more than {max_bytes // (1 << 20)} MB, far more than one slice "
+            "needs. NeuroScan refuses it: export the slice uncompressed."
+        )
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    out = io.BytesIO()
+    out.write(b"\x00" * 128 + b"DICM")
+    write_file_meta_info(out, meta, enforce_standard=True)
+    out.write(body)
+    return out.getvalue()
+
+
+def _check_compressed_frame(dataset: Dataset, *, rows: int, columns: int, samples: int) -> None:
+    """The compressed frame's own header must describe the picture Rows/Columns describe, before decoding.
+
+    Decoders allocate what the frame header says, not what Rows/Columns say. RLE needs no check:
+    its decoder writes Rows x Columns and no more. Other compressions are refused later as not decodable.
+    """
+    syntax = dataset.file_meta.get("TransferSyntaxUID")
+    if syntax in JPEGTransferSyntaxes or syntax in JPEGLSTransferSyntaxes:
+        reader = lambda frame: jpeg_header(frame, max_scans=MAX_JPEG_SCANS)  # noqa: E731
+    elif syntax in JPEG2000TransferSyntaxes:
+        reader = j2k_header
+    else:
+        return
+    try:
+        frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
+        header = reader(frame)
+    except Exception:  # no fragments, a broken item, or a frame without a readable header
+        raise ScanRejected("The DICOM pixel data is damaged or incomplete and cannot be decoded.") from None
+    if (header.width, header.height) != (columns, rows) or header.components != samples:
+        raise ScanRejected(
+            f"The DICOM file is inconsistent: its compressed image is {header.width} x {header.height} pixels "
+            f"with {header.components} component(s), but the file says {columns} x {rows} with {samples}. "
+            "NeuroScan does not decode it."
+        )
+    if header.scans > MAX_JPEG_SCANS:
+        raise ScanRejected(f"The DICOM image is a JPEG of more than {MAX_JPEG_SCANS} progressive scans, which NeuroScan does not decode.")
 
 
 def _int_attribute(dataset: Dataset, keyword: str, default: int) -> int:
     try:
         value = dataset.get(keyword, default)
         return int(value) if value not in (None, "") else default
-    except (TypeError, ValueError):
+    except Exception:
         raise ScanRejected(f"The DICOM file has an invalid {keyword} value.") from None
+
+
+def _numbers(dataset: Dataset, keyword: str) -> list[float] | None:
+    """A numeric attribute's values (one or several), each finite; None if absent or empty; ScanRejected naming it otherwise."""
+    try:
+        if keyword not in dataset or dataset[keyword].value in (None, ""):
+            return None
+        raw = dataset[keyword].value
+        values = [float(value) for value in (raw if isinstance(raw, (list, tuple, MultiValue)) else [raw])]
+    except Exception:
+        raise ScanRejected(f"The DICOM file has an invalid {keyword} value (not a number).") from None
+    if not values or not all(math.isfinite(value) for value in values):
+        raise ScanRejected(f"The DICOM file has an invalid {keyword} value (not a finite number).")
+    return values
+
+
+def _check_display_attributes(dataset: Dataset) -> None:
+    """Rescale and window values must be numbers that give a picture: checked before pydicom uses them."""
+    slope = _numbers(dataset, "RescaleSlope")
+    if slope is not None and slope[0] == 0:
+        raise ScanRejected("The DICOM file has an invalid RescaleSlope value (0 would make every pixel the same).")
+    _numbers(dataset, "RescaleIntercept")
+    _numbers(dataset, "WindowCenter")
+    widths = _numbers(dataset, "WindowWidth")
+    if widths is not None and any(width <= 0 for width in widths):
+        raise ScanRejected("The DICOM file has an invalid WindowWidth value (a window must be wider than 0).")
+
+
+# --- Decoding ------------------------------------------------------------------------------------
 
 
 def _display_pixels(dataset: Dataset) -> np.ndarray:
     """Stored values -> modality LUT/rescale -> VOI LUT/window -> uint8 (H, W) or (H, W, 3)."""
     syntax = dataset.file_meta.get("TransferSyntaxUID", "unknown")
+    _check_display_attributes(dataset)
     try:
         pixels = dataset.pixel_array
     except (NotImplementedError, RuntimeError) as error:
@@ -121,6 +190,8 @@ def _display_pixels(dataset: Dataset) -> np.ndarray:
                 f"The DICOM file's compression ({name}) cannot be decoded here. Export it uncompressed or as JPEG/JPEG 2000."
             ) from None
         raise ScanRejected("The DICOM pixel data is damaged or incomplete and cannot be decoded.") from None
+    except MemoryError:
+        raise  # the sandbox answers it (scans.sandbox.TOO_MUCH_MEMORY)
     except Exception:
         raise ScanRejected("The DICOM pixel data is damaged or incomplete and cannot be decoded.") from None
 
@@ -129,49 +200,22 @@ def _display_pixels(dataset: Dataset) -> np.ndarray:
     if pixels.ndim != 2:
         raise ScanRejected(_MULTI_FRAME_MESSAGE)
 
-    values = apply_modality_lut(pixels, dataset)  # stored values -> real-world (e.g. rescale slope/intercept)
-    if "WindowCenter" in dataset or "VOILUTSequence" in dataset:
-        values = apply_voi_lut(values, dataset, index=0)  # the window the modality suggests
-    grey = scale_to_uint8(np.asarray(values, dtype=np.float64))
+    try:
+        values = apply_modality_lut(pixels, dataset)  # stored values -> real-world (e.g. rescale slope/intercept)
+    except Exception:  # a short or malformed Modality LUT, or a rescale pydicom cannot apply
+        raise ScanRejected("The DICOM file's Modality LUT or rescale values are malformed, so the image cannot be shown.") from None
+    try:
+        if "WindowCenter" in dataset or "VOILUTSequence" in dataset:
+            values = apply_voi_lut(values, dataset, index=0)  # the window the modality suggests
+    except Exception:  # a short VOI LUT, a window pydicom cannot apply
+        raise ScanRejected("The DICOM file's VOI LUT or window values are malformed, so the image cannot be shown.") from None
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != pixels.shape or not np.isfinite(values).all():
+        raise ScanRejected("The DICOM file's rescale, window or LUT values give no usable picture.")
+    grey = scale_to_uint8(values)
     if str(dataset.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
         grey = 255 - grey  # MONOCHROME1: low values are white
     return grey
-
-
-def deidentify(dataset: Dataset) -> None:
-    """Remove or empty identifying attributes in place (PS3.15 basic profile), and record it."""
-    dataset.remove_private_tags()
-    _clean(dataset)
-    new_uids = {keyword: generate_uid() for keyword in REPLACED_UID_KEYWORDS if keyword in dataset}
-    for keyword, uid in new_uids.items():
-        setattr(dataset, keyword, uid)
-    dataset.PatientIdentityRemoved = "YES"
-    dataset.DeidentificationMethod = DEIDENTIFICATION_METHOD
-    code = Dataset()
-    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = BASIC_PROFILE_CODE
-    dataset.DeidentificationMethodCodeSequence = [code]
-    # Type-2 attributes of the patient and study modules stay present, empty, so the file remains valid.
-    for keyword in ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyDate", "StudyTime",
-                    "ReferringPhysicianName", "StudyID", "AccessionNumber"):  # fmt: skip
-        setattr(dataset, keyword, "")
-    dataset.preamble = b"\x00" * 128  # the preamble is free-form and may hide anything
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = dataset.get("SOPClassUID", dataset.file_meta.get("MediaStorageSOPClassUID", ""))
-    meta.MediaStorageSOPInstanceUID = dataset.get("SOPInstanceUID", generate_uid())
-    meta.TransferSyntaxUID = dataset.file_meta.get("TransferSyntaxUID", ExplicitVRLittleEndian)
-    dataset.file_meta = meta  # a fresh meta group: no source application or sender's AE title
-
-
-def _clean(dataset: Dataset) -> None:
-    for element in list(dataset):
-        group = element.tag.group
-        if element.keyword in REMOVED_KEYWORDS or (group & 0xFF00) in _REPEATING_GROUP_PREFIXES:
-            del dataset[element.tag]
-        elif element.VR == "SQ":
-            for item in element.value:
-                _clean(item)
-        elif element.VR in _EMPTIED_VRS:
-            element.value = ""
 
 
 def _to_bytes(dataset: Dataset) -> bytes:

@@ -12,11 +12,17 @@ import numpy as np
 from PIL import Image, ImageFile
 
 from scans.errors import ScanRejected
+from scans.frame_headers import jpeg_header
 
 # Pillow stays strict: a truncated file is an error, not a half-grey picture.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 THUMBNAIL_SIDE = 160  # pixels, longest side
+# A progressive JPEG costs the decoder one pass per scan; real ones have about 10. libjpeg-turbo's
+# own "max scans" guard uses 100 too.
+MAX_JPEG_SCANS = 100
+# Pillow modes a PNG can hold as they are (so a 16-bit slice keeps its 16 bits at rest).
+_PNG_MODES = frozenset({"1", "L", "LA", "P", "RGB", "RGBA", "I;16", "I"})
 
 # Magic numbers of the accepted formats -> (our format name, Pillow format name).
 _SIGNATURES = (
@@ -32,9 +38,13 @@ DICOM_PREAMBLE_LENGTH = 128
 @dataclass(frozen=True)
 class DecodedImage:
     format: str  # one of scans.models.ScanFormat values
-    stored_bytes: bytes  # what goes to storage: the upload itself, or the de-identified DICOM
+    stored_bytes: bytes  # what goes to storage: re-encoded pixels (PNG) of a raster, or the de-identified DICOM
     display: np.ndarray  # uint8 (H, W) grey or (H, W, 3) RGB: what the browser shows and the model reads
     deidentified: bool = False
+
+    @property
+    def stored_extension(self) -> str:
+        return "dcm" if self.format == "dicom" else "png"
 
     @property
     def width(self) -> int:
@@ -74,6 +84,8 @@ def decode_upload(data: bytes, *, max_pixels: int) -> DecodedImage:
 
 def _decode_raster(data: bytes, kind: str, *, max_pixels: int) -> DecodedImage:
     pillow_format = next(pillow for _, name, pillow in _SIGNATURES if name == kind)
+    if kind == "jpeg":
+        check_jpeg_header(data, max_pixels=max_pixels)
     try:
         # Decompression-bomb warnings become errors; Pillow's own pixel limit stays on.
         with warnings.catch_warnings():
@@ -86,14 +98,47 @@ def _decode_raster(data: bytes, kind: str, *, max_pixels: int) -> DecodedImage:
                     raise ScanRejected(_MULTI_FRAME_MESSAGE)
                 image.load()
                 pixels = to_display_array(image)
+                stored = pixels_only_png(image, pixels)
     except ScanRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ScanRejected(_too_many_pixels_message(max_pixels)) from None
-    except (OSError, ValueError, SyntaxError, EOFError, Image.UnidentifiedImageError, MemoryError):
+    except MemoryError:
+        raise  # the sandbox answers it (scans.sandbox.TOO_MUCH_MEMORY)
+    except (OSError, ValueError, SyntaxError, EOFError, Image.UnidentifiedImageError):
         # Truncated or corrupt data: Pillow raises one of these, never returns a partial image.
         raise ScanRejected(f"The {kind.upper()} file is damaged or incomplete and cannot be decoded.") from None
-    return DecodedImage(format=kind, stored_bytes=data, display=pixels)
+    return DecodedImage(format=kind, stored_bytes=stored, display=pixels)
+
+
+def check_jpeg_header(data: bytes, *, max_pixels: int) -> None:
+    """Refuse a JPEG by its markers alone: no frame header, too many pixels, or too many scans."""
+    try:
+        header = jpeg_header(data, max_scans=MAX_JPEG_SCANS)
+    except ValueError:
+        raise ScanRejected("The JPEG file is damaged or incomplete and cannot be decoded.") from None
+    check_pixel_count(header.width, header.height, max_pixels=max_pixels)
+    if header.scans > MAX_JPEG_SCANS:
+        raise ScanRejected(
+            f"The JPEG file is made of more than {MAX_JPEG_SCANS} progressive scans, which NeuroScan does not decode. "
+            "Save the slice again as an ordinary (baseline) JPEG or as PNG."
+        )
+
+
+def pixels_only_png(image: Image.Image, display: np.ndarray) -> bytes:
+    """The decoded pixels as a PNG, and nothing else: no EXIF, text chunks, ICC profile or trailing bytes.
+
+    What a raster upload is stored as: its metadata (names, MRNs in EXIF or PNG text, TIFF
+    descriptions) and anything appended after the image never reach storage.
+    """
+    if image.mode in _PNG_MODES:
+        clean = image.copy()
+        clean.info = {}  # Pillow's PNG writer copies icc_profile, exif, dpi... from info
+    else:
+        clean = Image.fromarray(display)  # CMYK, float and other modes a PNG cannot hold: the 8-bit picture
+    buffer = io.BytesIO()
+    clean.save(buffer, format="PNG", compress_level=3)
+    return buffer.getvalue()
 
 
 _MULTI_FRAME_MESSAGE = (

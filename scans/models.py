@@ -28,10 +28,12 @@ class Scan(models.Model):
     # What the user called the file: shown to them, never used as a path.
     original_name = models.CharField(max_length=255)
     # Stored under server-generated names in private storage (see scans.storage).
-    file = models.FileField(max_length=255)  # as uploaded; DICOM after de-identification
+    file = models.FileField(max_length=255)  # a raster's pixels re-encoded as PNG; DICOM after de-identification
     display = models.FileField(max_length=255)  # 8-bit PNG the browser shows and the model reads
     thumbnail = models.FileField(max_length=255)
     sha256 = models.CharField(max_length=64)  # of the stored file
+    # Of the bytes as uploaded: the same file again from its owner is answered with this scan (idempotent uploads).
+    upload_sha256 = models.CharField(max_length=64, blank=True, default="")
     size_bytes = models.PositiveBigIntegerField()
     format = models.CharField(max_length=8, choices=ScanFormat.choices)
     width = models.PositiveIntegerField()
@@ -59,6 +61,8 @@ class Scan(models.Model):
             models.Index(fields=["owner", "status", "-created_at"], name="scan_owner_status"),
             # The sweep: unfinished scans, oldest first.
             models.Index(fields=["status", "created_at"], name="scan_status_created"),
+            # Idempotent uploads: the owner's recent scan of the same bytes.
+            models.Index(fields=["owner", "upload_sha256", "created_at"], name="scan_owner_upload_sha"),
         ]
 
     def __str__(self) -> str:

@@ -8,9 +8,11 @@ DICOM attributes or pixels.
 import hashlib
 import logging
 import os
+import time
 import unicodedata
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
@@ -30,13 +32,41 @@ from accounts.audit import AuditAction, audit_record
 from scans.errors import AnalysisFailed, ScanRejected
 from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, read_display_png
 from scans.models import Prediction, Scan, ScanStatus
+from scans.sandbox import run_limited
 
 logger = logging.getLogger(__name__)
 
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "bmp": "bmp", "tiff": "tif", "dicom": "dcm"}
-
-
 # --- Ingest -------------------------------------------------------------------------------
+
+DEFERRED_MESSAGE = (
+    "Not processed yet: this request had already decoded as much as one request may. "
+    "Nothing was stored for this file; send it again in a new request."
+)
+
+
+@dataclass
+class UploadBudget:
+    """How much decoding one request may do, so a legal but large batch cannot outlive the web server's timeout.
+
+    Files past the budget are refused as "deferred" (nothing stored, send again); the client is
+    told which, so it never has to guess what exists.
+    """
+
+    seconds: float
+    pixels: int
+    started: float = field(default_factory=time.monotonic)
+    used_pixels: int = 0
+
+    @classmethod
+    def for_request(cls) -> "UploadBudget":
+        return cls(seconds=settings.SCANS_REQUEST_DECODE_SECONDS, pixels=settings.SCANS_REQUEST_MAX_PIXELS)
+
+    def check(self) -> None:
+        if time.monotonic() - self.started > self.seconds or self.used_pixels >= self.pixels:
+            raise ScanRejected(DEFERRED_MESSAGE, code="deferred")
+
+    def charge(self, pixels: int) -> None:
+        self.used_pixels += pixels
 
 
 def scan_ingest(
@@ -46,9 +76,12 @@ def scan_ingest(
     patient_reference: str = "",
     note: str = "",
     request: HttpRequest | None = None,
+    budget: UploadBudget | None = None,
 ) -> Scan:
     """Validate, decode, de-identify and store one upload as a queued Scan; its task is sent on commit.
 
+    Idempotent: the same bytes from the same owner within SCANS_DUPLICATE_WINDOW_SECONDS are
+    answered with the scan already made (a client retrying after a lost answer duplicates nothing).
     Raises ScanRejected (message for the user) with nothing stored: no row, no file, no task.
     """
     size = uploaded_file.size or 0
@@ -59,12 +92,21 @@ def scan_ingest(
         raise ScanRejected(
             f"The file is {_megabytes(size)}; the limit is {_megabytes(limit)} per file.", code="too_large"
         )
-    _check_quota(owner)  # early, so a user over quota does not make the server decode anything
     data = _read_upload(uploaded_file, limit)
-    decoded = decode_upload(data, max_pixels=settings.SCANS_MAX_PIXELS)
+    upload_sha256 = hashlib.sha256(data).hexdigest()
+    existing = _recent_duplicate(owner=owner, upload_sha256=upload_sha256)
+    if existing is not None:
+        return existing
+    _check_quota(owner)  # early, so a user over quota does not make the server decode anything
+    if budget is not None:
+        budget.check()
+    decoded = decode_limited(data)
+    if budget is not None:
+        budget.charge(decoded.width * decoded.height)
     return _scan_store(
         owner=owner,
         decoded=decoded,
+        upload_sha256=upload_sha256,
         original_name=clean_file_name(uploaded_file.name or ""),
         patient_reference=patient_reference.strip(),
         note=note.strip(),
@@ -78,6 +120,28 @@ def _read_upload(uploaded_file: UploadedFile, limit: int) -> bytes:
     if len(data) > limit:
         raise ScanRejected(f"The file is larger than the limit of {_megabytes(limit)} per file.", code="too_large")
     return data
+
+
+def decode_limited(data: bytes) -> DecodedImage:
+    """decode_upload in a child process under a memory ceiling and a deadline (scans.sandbox).
+
+    Every upload path (single files here, a study's slices) decodes through this, never in the web process.
+    """
+    return run_limited(
+        decode_upload,
+        data,
+        max_pixels=settings.SCANS_MAX_PIXELS,
+        memory_bytes=settings.SCANS_DECODE_MEMORY_MB * 1024 * 1024,
+        seconds=settings.SCANS_DECODE_SECONDS,
+    )
+
+
+def _recent_duplicate(*, owner: AbstractBaseUser, upload_sha256: str) -> Scan | None:
+    since = timezone.now() - timedelta(seconds=settings.SCANS_DUPLICATE_WINDOW_SECONDS)
+    scan = Scan.objects.filter(owner=owner, upload_sha256=upload_sha256, created_at__gte=since).order_by("created_at").first()
+    if scan is not None:
+        logger.info("Scan %s: the same file again from its owner; answered with the existing scan.", scan.id)
+    return scan
 
 
 def _megabytes(size: int) -> str:
@@ -104,6 +168,7 @@ def _scan_store(
     *,
     owner: AbstractBaseUser,
     decoded: DecodedImage,
+    upload_sha256: str,
     original_name: str,
     patient_reference: str,
     note: str,
@@ -114,8 +179,11 @@ def _scan_store(
         with transaction.atomic():
             # One upload at a time per user, so that parallel requests cannot overrun the quota.
             get_user_model().objects.select_for_update().filter(pk=owner.pk).first()
+            existing = _recent_duplicate(owner=owner, upload_sha256=upload_sha256)
+            if existing is not None:  # a parallel retry of the same file won the lock
+                return existing
             _check_quota(owner)
-            scan = scan_store_decoded(owner=owner, decoded=decoded, original_name=original_name,
+            scan = scan_store_decoded(owner=owner, decoded=decoded, original_name=original_name, upload_sha256=upload_sha256,
                                       patient_reference=patient_reference, note=note, written=written)  # fmt: skip
             audit_record(action=AuditAction.UPLOAD, actor=owner, request=request, object_type="scan", object_id=scan.id)
             transaction.on_commit(partial(scan_publish, scan_id=scan.id))
@@ -136,6 +204,7 @@ def scan_store_decoded(
     written: list[str],
     patient_reference: str = "",
     note: str = "",
+    upload_sha256: str = "",
 ) -> Scan:
     """Store one decoded (and, for DICOM, de-identified) image's files and its queued Scan row.
 
@@ -157,6 +226,7 @@ def scan_store_decoded(
         owner=owner,
         original_name=original_name,
         sha256=hashlib.sha256(decoded.stored_bytes).hexdigest(),
+        upload_sha256=upload_sha256,
         size_bytes=len(decoded.stored_bytes),
         format=decoded.format,
         width=decoded.width,
@@ -166,7 +236,7 @@ def scan_store_decoded(
         note=note,
         status=ScanStatus.QUEUED,
     )
-    scan.file.name = save(f"original.{_EXTENSIONS[decoded.format]}", decoded.stored_bytes)
+    scan.file.name = save(f"original.{decoded.stored_extension}", decoded.stored_bytes)
     scan.display.name = save("display.png", encode_png(decoded.display))
     scan.thumbnail.name = save("thumbnail.png", encode_thumbnail(decoded.display))
     scan.full_clean()

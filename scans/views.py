@@ -29,7 +29,7 @@ from scans.selectors import (
 )
 
 HISTORY_PAGE_SIZE = 20
-_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
+_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429, "deferred": 503}
 
 
 def scan_view(*, methods: tuple[str, ...], for_owner_action: bool = False) -> Callable:
@@ -83,6 +83,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _upload_page(request, {"form": form, "form_error": error}, status=400)
 
     results = []
+    budget = services.UploadBudget.for_request()
     for uploaded in files:
         try:
             scan = services.scan_ingest(
@@ -91,6 +92,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 patient_reference=form.cleaned_data["patient_reference"],
                 note=form.cleaned_data["note"],
                 request=request,
+                budget=budget,
             )
         except ScanRejected as rejection:
             results.append({"name": services.clean_file_name(uploaded.name or ""), "ok": False, "error": rejection.message, "code": rejection.code})

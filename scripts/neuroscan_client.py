@@ -24,6 +24,12 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".di
 MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".bmp": "image/bmp",
                ".tif": "image/tiff", ".tiff": "image/tiff", ".dcm": "application/dicom", ".dicom": "application/dicom"}  # fmt: skip
 FINISHED = {"done", "failed"}
+# An upload whose answer was lost (connection dropped, gateway error) is sent again: the server
+# answers the same file from the same user within minutes with the scan it already made, so a
+# retry never duplicates a scan. Files the server deferred (its per-request budget was spent)
+# are sent again in the next request.
+RETRY_STATUSES = {502, 503, 504}
+UPLOAD_ATTEMPTS = 5
 
 
 class ClientError(Exception):
@@ -86,20 +92,43 @@ def image_files(folder: Path, *, all_files: bool = False) -> list[Path]:
                   if path.is_file() and not path.name.startswith(".") and (all_files or path.suffix.lower() in IMAGE_SUFFIXES))  # fmt: skip
 
 
-def upload_batch(session: requests.Session, base: str, paths: list[Path], patient_ref: str) -> tuple[list[dict], list[dict]]:
-    """POST one batch; returns (created scans, refused files). Accepted files of a refused batch are kept."""
+def _post_batch(session: requests.Session, base: str, paths: list[Path], patient_ref: str) -> requests.Response:
     handles = [path.open("rb") for path in paths]
     try:
         files = [("file", (path.name, handle, MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")))
                  for path, handle in zip(paths, handles)]  # fmt: skip
         data = {"patient_ref": patient_ref} if patient_ref else {}
-        response = session.post(api_url(base, "/api/v1/scans/"), files=files, data=data, timeout=300)
+        return session.post(api_url(base, "/api/v1/scans/"), files=files, data=data, timeout=300)
     finally:
         for handle in handles:
             handle.close()
+
+
+def _send_with_retries(session: requests.Session, base: str, paths: list[Path], patient_ref: str,
+                       *, attempts: int = UPLOAD_ATTEMPTS, backoff: float = 1.0) -> requests.Response:  # fmt: skip
+    """POST the batch, again after a lost answer or a gateway error (safe: the server de-duplicates)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            response = _post_batch(session, base, paths, patient_ref)
+        except (requests.ConnectionError, requests.Timeout) as error:
+            if attempt == attempts:
+                raise
+            log(f"Upload interrupted ({type(error).__name__}); sending the same files again (attempt {attempt + 1}).")
+        else:
+            deferred_only = response.status_code == 503 and "files" in _json_or_empty(response)
+            if response.status_code not in RETRY_STATUSES or deferred_only or attempt == attempts:
+                return response
+            log(f"Upload answered {response.status_code}; sending the same files again (attempt {attempt + 1}).")
+        time.sleep(min(backoff * 2 ** (attempt - 1), 30))
+    raise AssertionError("unreachable")
+
+
+def upload_batch(session: requests.Session, base: str, paths: list[Path], patient_ref: str) -> tuple[list[dict], list[dict]]:
+    """POST one batch; returns (created scans, refused files). Accepted files of a refused batch are kept."""
+    response = _send_with_retries(session, base, paths, patient_ref)
     if response.status_code == 201:
         return response.json(), []
-    if response.status_code in (400, 413, 429) and "files" in _json_or_empty(response):
+    if response.status_code in (400, 413, 429, 503) and "files" in _json_or_empty(response):
         body = response.json()
         return body.get("scans", []), body["files"]
     if response.status_code == 401:
@@ -167,12 +196,24 @@ def run(args: argparse.Namespace) -> int:
         log(f"No images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {args.folder}.")
         return 1
     created, refused = [], []
-    for start in range(0, len(paths), args.batch_size):
-        batch = paths[start : start + args.batch_size]
+    queue, sends = list(paths), {path: 0 for path in paths}
+    while queue:
+        batch, queue = queue[: args.batch_size], queue[args.batch_size :]
         accepted, refusals = upload_batch(session, args.url, batch, args.patient_ref)
         created += accepted
-        refused += refusals
-        log(f"Uploaded {start + len(batch)}/{len(paths)} files: {len(created)} queued, {len(refused)} refused.")
+        by_name = {path.name: path for path in batch}
+        for refusal in refusals:
+            path = by_name.get(refusal["name"])
+            # Deferred: the server did not look at the file this time; it goes round again.
+            if refusal.get("code") == "deferred" and path is not None and sends[path] < UPLOAD_ATTEMPTS:
+                sends[path] += 1
+                queue.append(path)
+            else:
+                refused.append(refusal)
+        done = len(paths) - len(queue)
+        log(f"Uploaded {done}/{len(paths)} files: {len(created)} queued, {len(refused)} refused.")
+    # A retried batch may list a scan twice (the server answered the same file with the same scan).
+    created = list({scan["id"]: scan for scan in created}.values())
     for refusal in refused:
         emit({"file": refusal["name"], "id": None, "status": "refused", "error": refusal["error"]})
     records = wait_for(session, created, interval=args.interval, timeout=args.timeout)

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from accounts.audit import AuditAction, audit_record
 from scans.errors import ScanRejected
-from scans.images import DecodedImage, decode_upload, encode_png
+from scans.images import DecodedImage, encode_png
 from scans.models import Scan, ScanStatus
-from scans.services import scan_publish, scan_store_decoded
+from scans.services import decode_limited, scan_publish, scan_store_decoded
 from studies import archive
 from studies.dicom_series import group_study
 from studies.errors import FileProblem, StudyRejected
@@ -107,7 +107,7 @@ def _decoded_series(grouped, skipped: list[FileProblem]) -> list[dict]:
         slices = []
         for ordered in group.slices:
             try:
-                decoded = decode_upload(ordered.member.data, max_pixels=settings.SCANS_MAX_PIXELS)
+                decoded = decode_limited(ordered.member.data)
             except ScanRejected as rejection:
                 skipped.append(FileProblem(ordered.member.name, f"{rejection.message} Skipped."))
                 continue

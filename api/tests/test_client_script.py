@@ -89,3 +89,84 @@ def test_it_uploads_a_folder_and_prints_each_result(live_server, worker_process,
         assert record["label"] in ml_config.CLASS_NAMES and 0.0 <= record["confidence"] <= 1.0
         assert record["model_version"] and record["report"].endswith(f"/api/v1/scans/{record['id']}/report")
     assert Scan.objects.filter(owner=alice, status="done").count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sends_deferred_files_again(live_server, alice, tmp_path, settings):
+    settings.SCANS_REQUEST_MAX_PIXELS = 96 * 80  # the server decodes one of these slices per request
+    for n in range(3):
+        (tmp_path / f"{n}.png").write_bytes(image_bytes())
+    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, tmp_path, "--timeout", "0")
+    assert sorted(record["file"] for record in records) == ["0.png", "1.png", "2.png"], stderr
+    assert all(record["status"] == "queued" for record in records)
+    assert Scan.objects.count() == 3
+
+
+class _AnswerDroppingProxy:
+    """A TCP proxy that forwards the first upload to the server but loses its answer (closes the connection)."""
+
+    def __init__(self, upstream_port: int) -> None:
+        import socket
+        import threading
+
+        self.upstream_port = upstream_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.dropped = 0
+        self._threading = threading
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.upstream_port))
+            state = {"drop": False}
+            self._threading.Thread(target=self._pump, args=(client, upstream, state, True), daemon=True).start()
+            self._threading.Thread(target=self._pump, args=(upstream, client, state, False), daemon=True).start()
+
+    def _pump(self, source, target, state, to_server: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if to_server and b"POST /api/v1/scans/" in data and self.dropped == 0:
+                    self.dropped, state["drop"] = 1, True
+                if not to_server and state["drop"]:
+                    target.shutdown(2)  # SHUT_RDWR: the server answered; the client never hears it
+                    return
+                target.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, target):
+                try:
+                    sock.shutdown(2)
+                except OSError:
+                    pass
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_answer_is_retried_without_duplicating_scans(live_server, alice, tmp_path):
+    from urllib.parse import urlparse
+
+    for n in range(2):
+        (tmp_path / f"{n}.png").write_bytes(image_bytes())
+    proxy = _AnswerDroppingProxy(urlparse(live_server.url).port)
+    try:
+        proxied = type("Server", (), {"url": f"http://127.0.0.1:{proxy.port}"})()
+        code, records, stderr = run_client(proxied, token_get_or_create(user=alice)[0].key, tmp_path, "--timeout", "0")
+    finally:
+        proxy.close()
+    assert proxy.dropped == 1 and "sending the same files again" in stderr, stderr
+    assert sorted(record["file"] for record in records) == ["0.png", "1.png"]
+    assert Scan.objects.count() == 2  # the first attempt stored them; the retry was answered with the same scans

@@ -1,6 +1,7 @@
 """Test inputs made in the test: images in every accepted format, DICOM files full of made-up PHI, fakes."""
 
 import io
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,8 +38,16 @@ def slice_pixels(width: int = 96, height: int = 80) -> np.ndarray:
     return pixels.astype(np.uint8)
 
 
+_serial = itertools.count(1)
+
+
 def image_bytes(fmt: str = "PNG", *, width: int = 96, height: int = 80, mode: str = "L") -> bytes:
-    image = Image.fromarray(slice_pixels(width, height)).convert(mode)
+    """A slice in `fmt`; each call's bytes differ (two background pixels count calls), so that two uploads
+    in one test are two scans, not one file sent twice (which ingest answers with the first scan)."""
+    pixels = slice_pixels(width, height)
+    serial = next(_serial)
+    pixels[0, 0], pixels[0, 1] = serial % 256, (serial // 256) % 256
+    image = Image.fromarray(pixels).convert(mode)
     buffer = io.BytesIO()
     image.save(buffer, format=fmt)
     return buffer.getvalue()
