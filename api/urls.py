@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import errors, views
+from api import errors, studies, views
 
 app_name = "api"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("v1/scans/<uuid:scan_id>/heatmap", views.scan_heatmap, name="scan-heatmap"),
     path("v1/scans/<uuid:scan_id>/report", views.scan_report, name="scan-report"),
     path("v1/scans/<uuid:scan_id>/reviews/", views.scan_review_create, name="scan-reviews"),
+    path("v1/studies/", studies.StudiesView.as_view(), name="studies"),
+    path("v1/studies/<uuid:study_id>/", studies.study_detail, name="study-detail"),
     path("v1/model/", views.model_card_view, name="model"),
     path("v1/health/", views.health, name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -80,10 +80,14 @@ def test_the_api_honours_its_schema(case, alice_token, alice_scan, installed_mod
     if positive and scan_id is not None and zlib.crc32(str(scan_id).encode()) % 2:
         case.path_parameters["scan_id"] = str(alice_scan.id)
     excluded = []
-    if case.operation.method.upper() == "POST" and case.operation.path == "/api/v1/scans/":
+    if case.operation.method.upper() == "POST" and case.operation.path in ("/api/v1/scans/", "/api/v1/studies/"):
         # Multipart text is untyped on the wire: a "number" 42 arrives as the valid string "42", so
         # schemathesis's type mutations of patient_ref cannot be told apart from valid input.
         excluded.append(schemathesis.checks.negative_data_rejection)
+    if case.operation.method.upper() == "POST" and case.operation.path == "/api/v1/studies/":
+        # The generated files are the scans' (pictures and DICOM slices); a study refuses pictures with
+        # its documented 400, which the schema cannot tell from a valid file. Bodies are still checked.
+        excluded.append(schemathesis.checks.positive_data_acceptance)
     if case.operation.path == "/api/v1/health/":
         # 503 is health's documented answer while no worker runs (as in CI, on Redis): its body and
         # status are still checked against the schema, but it is a report, not a server error.
