@@ -7,6 +7,8 @@ from rest_framework import serializers
 from api.health import REACHABILITY, WORKER_REACHABILITY
 from ml.config import CLASS_NAMES
 from reviews.models import ReviewDecision
+from ml.wording import ABSTAIN_KINDS, format_probability
+from scans.answer import SOURCE_AI, SOURCE_REVIEWER, Answer, AnswerState, answer_of
 from scans.models import Prediction, Scan, ScanStatus
 
 PATIENT_REF_MAX_LENGTH = 64  # as scans.forms.UploadForm and Scan.patient_reference
@@ -109,8 +111,13 @@ class UploadRefusedSerializer(serializers.Serializer):
 
 class ScanFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ScanStatus.choices, required=False)
-    label = serializers.ChoiceField(choices=CLASS_NAMES, required=False, help_text="The latest AI label.")
-    abstained = serializers.BooleanField(required=False, help_text="The model declined to commit to a label.")
+    label = serializers.ChoiceField(
+        choices=CLASS_NAMES, required=False,
+        help_text="The final label (`final.label`: the standing review's, else the AI's) of an analysed scan.",
+    )  # fmt: skip
+    state = serializers.ChoiceField(choices=AnswerState.VALUES, required=False, help_text="The answer's state (`final.state`).")
+    ai_label = serializers.ChoiceField(choices=CLASS_NAMES, required=False, help_text="The AI's own latest label, as recorded.")
+    abstained = serializers.BooleanField(required=False, help_text="The model declined to commit to a label (as recorded).")
     created_after = serializers.DateField(required=False, help_text="Uploaded on or after this day (YYYY-MM-DD).")
     created_before = serializers.DateField(required=False, help_text="Uploaded on or before this day (YYYY-MM-DD).")
     q = text(required=False, allow_blank=True, max_length=100, help_text="Part of the patient reference or file name.")
@@ -136,16 +143,48 @@ class ScanIdentitySerializer(serializers.Serializer):
         }
 
 
+class FinalSerializer(serializers.Serializer):
+    """The scan's answer (scans.answer): what a person should read first. `result` stays the AI's record."""
+
+    state = serializers.ChoiceField(choices=AnswerState.VALUES)
+    label = serializers.ChoiceField(
+        choices=CLASS_NAMES, allow_null=True,
+        help_text="The standing review's label, else the AI's; null when not analysed, failed or unfinished.",
+    )  # fmt: skip
+    label_display = serializers.CharField(allow_blank=True)
+    source = serializers.ChoiceField(choices=[SOURCE_AI, SOURCE_REVIEWER], allow_null=True, help_text="Who gave the answer.")
+    reviewer = serializers.CharField(allow_null=True)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    headline = serializers.CharField(help_text="The first line to show, e.g. `Glioma`, or the state when there is no label.")
+    byline = serializers.CharField(allow_blank=True, help_text="Who answered and when, and what the AI suggested.")
+    reason = serializers.CharField(allow_blank=True, help_text="Why there is no plain answer, in plain words.")
+
+    def to_representation(self, answer: Answer) -> dict:
+        return {
+            "state": answer.state,
+            "label": answer.final_label,
+            "label_display": answer.label_name,
+            "source": answer.source,
+            "reviewer": answer.reviewer or None,
+            "reviewed_at": serializers.DateTimeField().to_representation(answer.reviewed_at) if answer.reviewed_at else None,
+            "headline": answer.headline,
+            "byline": answer.byline,
+            "reason": answer.reason,
+        }
+
+
 class ScanSummarySerializer(ScanIdentitySerializer):
-    label = serializers.ChoiceField(choices=CLASS_NAMES, allow_null=True)
+    final = FinalSerializer()
+    label = serializers.ChoiceField(choices=CLASS_NAMES, allow_null=True, help_text="The AI's latest label, as recorded.")
     confidence = serializers.FloatField(allow_null=True)
     abstained = serializers.BooleanField(allow_null=True)
     url = serializers.URLField()
 
     def to_representation(self, scan: Scan) -> dict:
-        # `scan` comes from scans_history_for_user, annotated with its latest prediction.
+        # `scan` comes from scans_history_for_user, annotated with its answer and latest prediction.
         return {
             **self.identity(scan),
+            "final": FinalSerializer(answer_of(scan)).data,
             "label": scan.latest_label,
             "confidence": scan.latest_confidence,
             "abstained": scan.latest_abstained,
@@ -163,22 +202,41 @@ ProbabilitiesSerializer = type(
 )
 
 
+ProbabilitiesDisplaySerializer = type(
+    "ProbabilitiesDisplaySerializer",
+    (serializers.Serializer,),
+    {name: serializers.CharField() for name in CLASS_NAMES},
+)
+
+
 class ResultSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=CLASS_NAMES)
     probabilities = ProbabilitiesSerializer(help_text="Calibrated probability of each class.")
     confidence = serializers.FloatField()
-    abstained = serializers.BooleanField(help_text="True when the model is not confident enough: a person must read it.")
-    abstain_reason = serializers.CharField(allow_null=True)
+    abstained = serializers.BooleanField(help_text="True when the model gave no plain answer: a person must read it.")
+    abstain_kind = serializers.ChoiceField(
+        choices=ABSTAIN_KINDS, allow_null=True,
+        help_text="Why: `not_mri` is a refusal (the label and probabilities are no finding); the others ask for review.",
+    )  # fmt: skip
+    abstain_reason = serializers.CharField(allow_null=True, help_text="Why, in plain words for a clinician.")
+    technical_detail = serializers.CharField(allow_blank=True, help_text="The numbers and thresholds behind it.")
+    confidence_display = serializers.CharField(help_text="The confidence as shown to people: `> 99 %`, `< 1 %`, `51 %`.")
+    probabilities_display = ProbabilitiesDisplaySerializer(help_text="Each probability as shown to people.")
     model_version = serializers.CharField()
     timings_ms = serializers.DictField(child=serializers.FloatField(), help_text="Time spent per stage, in ms.")
 
     def to_representation(self, prediction: Prediction) -> dict:
+        probabilities = {name: float(prediction.probabilities.get(name, 0.0)) for name in CLASS_NAMES}
         return {
             "label": prediction.label,
-            "probabilities": {name: float(prediction.probabilities.get(name, 0.0)) for name in CLASS_NAMES},
+            "probabilities": probabilities,
             "confidence": prediction.confidence,
             "abstained": prediction.abstained,
+            "abstain_kind": prediction.abstain_kind or None,
             "abstain_reason": prediction.abstain_reason or None,
+            "technical_detail": prediction.technical_detail,
+            "confidence_display": format_probability(prediction.confidence),
+            "probabilities_display": {name: format_probability(value) for name, value in probabilities.items()},
             "model_version": prediction.model_version,
             "timings_ms": {name: float(value) for name, value in prediction.timings_ms.items()},
         }
@@ -189,7 +247,7 @@ class ReviewSerializer(serializers.Serializer):
     reviewer = serializers.CharField()
     decision = serializers.ChoiceField(choices=ReviewDecision.choices)
     ai_label = serializers.ChoiceField(choices=CLASS_NAMES)
-    final_label = serializers.ChoiceField(choices=CLASS_NAMES)
+    final_label = serializers.ChoiceField(choices=CLASS_NAMES, allow_blank=True, help_text="Empty when the decision is `unusable`.")
     note = serializers.CharField(allow_blank=True)
     model_version = serializers.CharField()
     created_at = serializers.DateTimeField()
@@ -209,7 +267,7 @@ class ReviewSerializer(serializers.Serializer):
 
 class LinksSerializer(serializers.Serializer):
     image = serializers.URLField()
-    heatmap = serializers.URLField(allow_null=True, help_text="Null until the analysis is done.")
+    heatmap = serializers.URLField(allow_null=True, help_text="Null until the analysis is done, and for an image the model refused.")
     report = serializers.URLField(allow_null=True, help_text="Null until the analysis is done.")
 
 
@@ -219,22 +277,26 @@ class ScanDetailSerializer(ScanIdentitySerializer):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     failure_reason = serializers.CharField(allow_blank=True)
-    result = ResultSerializer(allow_null=True, help_text="Null until the analysis is done.")
+    final = FinalSerializer(help_text="The answer to read first: the standing review's label, else the AI's, and its state.")
+    result = ResultSerializer(allow_null=True, help_text="The AI's own result, as recorded; null until the analysis is done.")
     reviews = ReviewSerializer(many=True, help_text="Oldest first; the last one is the standing verdict.")
     links = LinksSerializer()
 
     def to_representation(self, scan: Scan) -> dict:
         request, prediction = self.context["request"], self.context["prediction"]
+        has_heatmap = prediction is not None and not prediction.refused_as_not_mri
         return {
             **self.identity(scan),
             "width": scan.width,
             "height": scan.height,
             "failure_reason": scan.failure_reason,
+            "final": FinalSerializer(answer_of(scan)).data,
             "result": ResultSerializer(prediction).data if prediction is not None else None,
             "reviews": ReviewSerializer(self.context["reviews"], many=True).data,
             "links": {
                 "image": absolute(request, "api:scan-image", scan),
-                "heatmap": absolute(request, "api:scan-heatmap", scan) if prediction is not None else None,
+                # A refusal has no heatmap to show as a finding.
+                "heatmap": absolute(request, "api:scan-heatmap", scan) if has_heatmap else None,
                 "report": absolute(request, "api:scan-report", scan) if prediction is not None else None,
             },
         }
@@ -269,6 +331,11 @@ class ConfirmReviewSerializer(serializers.Serializer):
 class OverrideReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[ReviewDecision.OVERRIDDEN.value])
     override_label = serializers.ChoiceField(choices=CLASS_NAMES, help_text="The class that replaces the AI label.")
+    note = text(required=False, allow_blank=True, max_length=2000)
+
+
+class UnusableReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.UNUSABLE.value], help_text="Not a brain MRI / unusable image.")
     note = text(required=False, allow_blank=True, max_length=2000)
 
 

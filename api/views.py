@@ -176,6 +176,8 @@ class ScansView(GenericAPIView):
         filters = HistoryFilters(
             status=data.get("status", ""),
             label=data.get("label", ""),
+            state=data.get("state", ""),
+            ai_label=data.get("ai_label", ""),
             abstained=data.get("abstained"),
             date_from=data.get("created_after"),
             date_to=data.get("created_before"),
@@ -318,10 +320,11 @@ class _BodyRequired(AutoSchema):
 
 @extend_schema(
     tags=["reviews"],
-    summary="Confirm or override the AI label (the scan's owner or a reviewer)",
+    summary="Confirm or override the AI label, or mark the image unusable (the scan's owner or a reviewer)",
     request=PolymorphicProxySerializer(
         component_name="ReviewRequest",
-        serializers={"confirmed": s.ConfirmReviewSerializer, "overridden": s.OverrideReviewSerializer},
+        serializers={"confirmed": s.ConfirmReviewSerializer, "overridden": s.OverrideReviewSerializer,
+                     "unusable": s.UnusableReviewSerializer},  # fmt: skip
         resource_type_field_name="decision",
     ),
     responses={201: s.ReviewSerializer, **_errors(400, 401, 404, 409, e409=(

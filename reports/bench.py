@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 from PIL import Image
 
-from reports.pdf import ReportInput, ReviewSummary, build_report_pdf
+from reports.pdf import AnswerSummary, ReportInput, ReviewSummary, build_report_pdf
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -37,6 +37,7 @@ def sample_report(size: int = 512) -> ReportInput:
         label="glioma", probabilities={"glioma": 0.91, "meningioma": 0.04, "notumor": 0.02, "pituitary": 0.03},
         confidence=0.91, abstained=False, abstain_reason=None, model_version="bench",
         image_png=_png(grey), overlay_png=_png(overlay),
+        answer=AnswerSummary(state="analysed", headline="Glioma", byline="confirmed by bench, 1 Dec 18:33; the AI suggested the same, 91 %"),
         model_card={"version": "bench", "limitations": ["2-D slices only", "Not validated clinically"]},
         reviews=[ReviewSummary("confirmed", "glioma", "bench", "Agree.", now)],
     )  # fmt: skip

@@ -26,6 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ml.wording import format_probability
 from neuroscan.timefmt import format_datetime
 from scans.labels import label_name
 
@@ -48,6 +49,16 @@ class ReviewSummary:
 
 
 @dataclass(frozen=True)
+class AnswerSummary:
+    """The scan's answer as scans.answer words it: what the report's first section says."""
+
+    state: str  # analysed / needs_review / not_analysed
+    headline: str  # "Glioma", "Not analysed — this does not look like a brain MRI"
+    byline: str = ""  # "reviewed by bob, 1 Dec 18:33; the AI suggested No tumour detected, > 99 %"
+    reason: str = ""  # the plain reason when there is no plain answer
+
+
+@dataclass(frozen=True)
 class ReportInput:
     report_id: str
     generated_at: datetime  # timezone-aware
@@ -65,8 +76,11 @@ class ReportInput:
     model_version: str
     image_png: bytes  # the displayable original
     overlay_png: bytes  # the Grad-CAM overlay at the same size
+    answer: AnswerSummary
     model_card: dict = field(default_factory=dict)
     reviews: list[ReviewSummary] = field(default_factory=list)  # oldest first; the last one stands
+    refused: bool = False  # the model refused the image as not a brain MRI: no label, no chart, no heatmap
+    technical_detail: str = ""  # the numbers behind an abstention, for the record
 
 
 def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
@@ -91,6 +105,7 @@ def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
     styles = _styles()
     story = [
         *_header(report, styles),
+        *_answer(report, styles),
         *_scan_details(report, styles),
         *_ai_result(report, styles, document.width),
         *_images(report, styles, document.width),
@@ -114,6 +129,12 @@ def _styles() -> dict[str, ParagraphStyle]:
             "banner", parent=base["BodyText"], fontSize=10.5, leading=14, textColor=colors.HexColor("#7a4100"),
             backColor=colors.HexColor("#fff3cd"), borderColor=colors.HexColor("#e0a800"), borderWidth=0.8,
             borderPadding=6, spaceBefore=2 * mm, spaceAfter=4 * mm,
+        ),  # fmt: skip
+        "answer": ParagraphStyle("answer", parent=base["Heading1"], fontSize=16, leading=20, spaceBefore=3 * mm, spaceAfter=1 * mm),
+        "grey": ParagraphStyle(
+            "grey", parent=base["BodyText"], fontSize=10.5, leading=14, textColor=colors.HexColor("#41464b"),
+            backColor=colors.HexColor("#e9ecef"), borderColor=colors.HexColor("#adb5bd"), borderWidth=0.8,
+            borderPadding=6, spaceBefore=2 * mm, spaceAfter=3 * mm,
         ),  # fmt: skip
         "notice": ParagraphStyle(
             "notice", parent=base["BodyText"], fontSize=9, leading=12, borderColor=colors.HexColor("#adb5bd"),
@@ -144,6 +165,19 @@ def _header(report: ReportInput, styles) -> list:
     ]
 
 
+def _answer(report: ReportInput, styles) -> list:
+    """The first section: the final answer, who gave it, and what the AI said (scans.answer's words)."""
+    answer = report.answer
+    parts = [Paragraph("Answer", styles["h2"]), Paragraph(_escape(answer.headline), styles["answer"])]
+    if answer.byline:
+        parts.append(Paragraph(_escape(answer.byline[0].upper() + answer.byline[1:]), styles["body"]))
+    if answer.reason:
+        style = styles["banner"] if answer.state == "needs_review" else styles["grey"]
+        prefix = "<b>NEEDS REVIEW.</b> " if answer.state == "needs_review" else ""
+        parts.append(Paragraph(prefix + _escape(answer.reason), style))
+    return parts
+
+
 def _scan_details(report: ReportInput, styles) -> list:
     rows = [
         ("Patient reference", _escape(report.patient_ref) or "— (none given)"),
@@ -155,19 +189,27 @@ def _scan_details(report: ReportInput, styles) -> list:
 
 
 def _ai_result(report: ReportInput, styles, width: float) -> list:
+    """What the model said, as recorded (a refusal: that it did not analyse the image, and why)."""
+    parts = [Paragraph("AI result (as recorded)", styles["h2"])]
+    if report.refused:
+        parts.append(Paragraph(
+            "The model did not analyse this image: it does not look like a brain MRI slice. It gave no label, "
+            "probabilities or heatmap.", styles["body"]))  # fmt: skip
+        if report.technical_detail:
+            parts.append(Paragraph(f"Technical details: {_escape(report.technical_detail)}", styles["small"]))
+        parts.append(_key_value_table([("Model version", _escape(report.model_version))], styles))
+        return parts
     label = label_name(report.label)
-    parts = [Paragraph("AI result", styles["h2"])]
-    if report.abstained:
-        reason = _escape(report.abstain_reason or "The model was not sure enough.")
-        parts.append(Paragraph(f"<b>NEEDS REVIEW.</b> The model abstained: {reason}", styles["banner"]))
+    if report.abstained and report.abstain_reason:
+        parts.append(Paragraph(f"The model abstained: {_escape(report.abstain_reason)}", styles["body"]))
     parts.append(_key_value_table([
         ("Most likely class", f"<b>{label}</b>"),
-        ("Calibrated confidence", f"{report.confidence:.1%}"),
+        ("Calibrated confidence", _escape(format_probability(report.confidence))),
         ("Model version", _escape(report.model_version)),
     ], styles))  # fmt: skip
     ordered = sorted(report.probabilities.items(), key=lambda item: -item[1])
     table = Table(
-        [["Class", "Probability"]] + [[label_name(name), f"{p:.1%}"] for name, p in ordered],
+        [["Class", "Probability"]] + [[label_name(name), format_probability(p)] for name, p in ordered],
         colWidths=[45 * mm, 25 * mm],
         hAlign="LEFT",
     )
@@ -182,6 +224,8 @@ def _ai_result(report: ReportInput, styles, width: float) -> list:
     row = Table([[table, chart]], colWidths=[75 * mm, width - 75 * mm], hAlign="LEFT")
     row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     parts += [Spacer(1, 2 * mm), row]
+    if report.technical_detail:
+        parts.append(Paragraph(f"Technical details: {_escape(report.technical_detail)}", styles["small"]))
     return parts
 
 
@@ -231,6 +275,8 @@ def _colour_scale(width: float) -> Drawing:
 def _images(report: ReportInput, styles, width: float) -> list:
     cell = (width - 6 * mm) / 2
     original = _fit_image(report.image_png, cell, 62 * mm)
+    if report.refused:  # a heatmap of an image the model did not judge would look like a finding
+        return [KeepTogether([Paragraph("Image", styles["h2"]), original, Paragraph("Uploaded image", styles["small"])])]
     overlay = _fit_image(report.overlay_png, cell, 62 * mm)
     grid = Table(
         [[original, overlay], [Paragraph("Original slice", styles["small"]), Paragraph("Grad-CAM: regions that drove the answer", styles["small"])]],
@@ -240,20 +286,28 @@ def _images(report: ReportInput, styles, width: float) -> list:
     return [KeepTogether([Paragraph("Images", styles["h2"]), grid, _colour_scale(width)])]
 
 
+_DECISIONS = {"confirmed": "AI result confirmed", "overridden": "AI result overridden", "unusable": "Not a brain MRI / unusable image"}
+
+
 def _review(report: ReportInput, styles) -> list:
     parts = [Paragraph("Human review", styles["h2"])]
     if not report.reviews:
         return parts + [Paragraph("Not reviewed. The AI result above has not been checked by a person.", styles["body"])]
     latest = report.reviews[-1]
+    final = "— (not a brain MRI / unusable image)" if latest.decision == "unusable" else f"<b>{label_name(latest.final_label)}</b>"
     parts.append(_key_value_table([
-        ("Final label", f"<b>{label_name(latest.final_label)}</b>"),
-        ("Decision", "AI result confirmed" if latest.decision == "confirmed" else "AI result overridden"),
+        ("Final label", final),
+        ("Decision", _DECISIONS.get(latest.decision, _escape(latest.decision))),
         ("Reviewer", _escape(latest.reviewer)),
         ("Reviewed", _when(latest.reviewed_at)),
         ("Note", _escape(latest.note) or "—"),
     ], styles))  # fmt: skip
-    if len(report.reviews) > 1:
-        parts.append(Paragraph(f"This review supersedes {len(report.reviews) - 1} earlier review(s).", styles["small"]))
+    for earlier in reversed(report.reviews[:-1]):
+        what = _DECISIONS.get(earlier.decision, earlier.decision)
+        label = f": {label_name(earlier.final_label)}" if earlier.final_label else ""
+        parts.append(Paragraph(
+            f"Superseded: {_escape(what)}{_escape(label)} by {_escape(earlier.reviewer)}, {_when(earlier.reviewed_at)}"
+            + (f" — {_escape(earlier.note)}" if earlier.note else ""), styles["small"]))  # fmt: skip
     return parts
 
 

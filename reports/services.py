@@ -7,8 +7,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from ml import config as ml_config
-from reports.pdf import ReportInput, ReviewSummary
+from reports.pdf import AnswerSummary, ReportInput, ReviewSummary
 from reviews.selectors import reviews_for_scan
+from scans.answer import answer_of
 from scans.models import Scan, ScanStatus
 from scans.selectors import scan_latest_prediction
 
@@ -42,6 +43,7 @@ def report_input_for_scan(*, scan: Scan) -> ReportInput:
     prediction = scan_latest_prediction(scan=scan) if scan.status == ScanStatus.DONE else None
     if prediction is None:
         raise ReportNotReady("The analysis of this scan has not finished yet; the report is ready when it is.")
+    answer = answer_of(scan)
     return ReportInput(
         report_id=str(scan.id),
         generated_at=timezone.localtime(),
@@ -59,6 +61,9 @@ def report_input_for_scan(*, scan: Scan) -> ReportInput:
         model_version=prediction.model_version,
         image_png=_read(scan.display.name),
         overlay_png=_read(prediction.heatmap.name),
+        answer=AnswerSummary(state=answer.state, headline=answer.headline, byline=answer.byline, reason=answer.reason),
+        refused=prediction.refused_as_not_mri,
+        technical_detail=prediction.technical_detail,
         model_card=model_card(),
         reviews=[
             ReviewSummary(

@@ -1,13 +1,23 @@
-"""Review reads: a scan's review history, the reviewers' worklist, agreement statistics."""
+"""Review reads: a scan's review history, the reviewers' worklist, agreement statistics.
 
+Worklist and agreement read each scan's answer from scans.answer, as every page does.
+"""
+
+from collections import Counter
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery
 
-from ml.config import CLASS_NAMES, NO_TUMOUR_CLASS
-from reviews.models import Review, ReviewDecision
+from ml.wording import NOT_MRI
+from reviews.models import Review
+from scans.answer import ANSWER_KEYS, AnswerState, answer_key, worklist_order
 from scans.models import Scan, ScanStatus
 from scans.selectors import HistoryFilters, scans_filter
+
+# What the worklist lists: every finished scan nobody has reviewed, refusals included (the last group),
+# because a slice the model refused may still be a brain MRI a person can read.
+WORKLIST_STATES = [AnswerState.NEEDS_REVIEW, AnswerState.ANALYSED, AnswerState.NOT_ANALYSED]
+WORKLIST_GROUPS = ["Needs review", "Tumour findings", "No tumour", "Not analysed"]  # by worklist_priority
 
 
 def reviews_for_scan(*, scan: Scan) -> list[Review]:
@@ -15,41 +25,80 @@ def reviews_for_scan(*, scan: Scan) -> list[Review]:
     return list(scan.reviews.select_related("reviewer").order_by("created_at", "id"))
 
 
+def _unreviewed() -> QuerySet:
+    return Scan.objects.filter(status=ScanStatus.DONE).exclude(Exists(Review.objects.filter(scan=OuterRef("pk"))))
+
+
 def worklist_for_reviewer(*, filters: HistoryFilters | None = None) -> QuerySet:
-    """Finished scans of every user with no review yet: abstained first, then tumour findings, then the rest."""
-    unreviewed = Scan.objects.filter(status=ScanStatus.DONE).exclude(Exists(Review.objects.filter(scan=OuterRef("pk"))))
-    scans = scans_filter(unreviewed.select_related("owner"), filters or HistoryFilters())
-    priority = Case(
-        When(latest_abstained=True, then=Value(0)),
-        When(latest_label__in=[c for c in CLASS_NAMES if c != NO_TUMOUR_CLASS], then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-    return scans.annotate(priority=priority).order_by("priority", "-created_at", "-pk")
+    """Unreviewed finished scans of every user, by risk (scans.answer.worklist_order)."""
+    return worklist_order(scans_filter(_unreviewed().select_related("owner"), filters or HistoryFilters()))
+
+
+def worklist_next(*, after: Scan) -> Scan | None:
+    """The first scan of the worklist other than `after` (for "Save and next")."""
+    return worklist_for_reviewer().exclude(pk=after.pk).first()
+
+
+def worklist_counts() -> list[tuple[str, int]]:
+    """(group name, count) for each worklist group, in worklist order, zeros included."""
+    rows = worklist_for_reviewer().values("worklist_priority").annotate(count=Count("pk")).order_by()
+    counts = {row["worklist_priority"]: row["count"] for row in rows}
+    return [(name, counts.get(priority, 0)) for priority, name in enumerate(WORKLIST_GROUPS)]
 
 
 @dataclass(frozen=True)
 class Agreement:
-    ai_label: str
+    ai_answer: str  # a class name, or "not_analysed" (scans.answer.ANSWER_KEYS)
     reviewed: int
-    confirmed: int
+    agreed: int  # the final answer is the AI's
 
     @property
     def rate(self) -> float | None:
-        return self.confirmed / self.reviewed if self.reviewed else None
+        return self.agreed / self.reviewed if self.reviewed else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else round(100 * self.rate)
 
 
-def agreement_by_class() -> list[Agreement]:
-    """How often people confirmed the AI, per AI label, counting each scan's standing review only."""
-    standing_pk = Review.objects.filter(scan=OuterRef("scan")).order_by("-created_at", "-id").values("pk")[:1]
-    counts = {
-        row["ai_label"]: row
-        for row in Review.objects.filter(pk=Subquery(standing_pk))
-        .values("ai_label")
-        .annotate(reviewed=Count("pk"), confirmed=Count("pk", filter=Q(decision=ReviewDecision.CONFIRMED)))
-        .order_by()
-    }
+@dataclass(frozen=True)
+class ReviewedAnswer:
+    model_version: str
+    ai_answer: str  # what the model said about the reviewed prediction
+    final_answer: str  # the scan's answer now (scans.answer)
+
+
+def reviewed_answers() -> list[ReviewedAnswer]:
+    """Every reviewed scan once: the AI's answer on the reviewed prediction, and the scan's final answer."""
+    standing = Review.objects.filter(scan=OuterRef("pk")).order_by("-created_at", "-id")
+    scans = scans_filter(Scan.objects.filter(Exists(Review.objects.filter(scan=OuterRef("pk")))), HistoryFilters())
+    rows = scans.annotate(
+        reviewed_model_version=Subquery(standing.values("model_version")[:1]),
+        reviewed_ai_label=Subquery(standing.values("ai_label")[:1]),
+        reviewed_ai_kind=Subquery(standing.values("prediction__abstain_kind")[:1]),
+    ).values_list("reviewed_model_version", "reviewed_ai_label", "reviewed_ai_kind", "answer_state", "answer_label")
     return [
-        Agreement(label, counts.get(label, {}).get("reviewed", 0), counts.get(label, {}).get("confirmed", 0))
-        for label in CLASS_NAMES
+        ReviewedAnswer(
+            model_version=version,
+            ai_answer=answer_key(label=ai_label, refused=ai_kind == NOT_MRI),
+            final_answer=answer_key(label=final_label, refused=state == AnswerState.NOT_ANALYSED),
+        )
+        for version, ai_label, ai_kind, state, final_label in rows
     ]
+
+
+def agreement_by_class(answers: list[ReviewedAnswer] | None = None) -> list[Agreement]:
+    """How often the final answer is the AI's, per AI answer, counting each reviewed scan once."""
+    answers = reviewed_answers() if answers is None else answers
+    reviewed = Counter(answer.ai_answer for answer in answers)
+    agreed = Counter(answer.ai_answer for answer in answers if answer.ai_answer == answer.final_answer)
+    return [Agreement(key, reviewed[key], agreed[key]) for key in ANSWER_KEYS]
+
+
+def confusion_by_model_version(answers: list[ReviewedAnswer] | None = None) -> dict[str, dict[tuple[str, str], int]]:
+    """{model version: {(AI answer, final answer): count}}, newest version name last."""
+    answers = reviewed_answers() if answers is None else answers
+    tables: dict[str, Counter] = {}
+    for answer in answers:
+        tables.setdefault(answer.model_version, Counter())[(answer.ai_answer, answer.final_answer)] += 1
+    return {version: dict(tables[version]) for version in sorted(tables)}

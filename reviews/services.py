@@ -23,6 +23,9 @@ def review_create(
 ) -> Review:
     """Record a reviewer's verdict on the scan's latest AI result, audited in the same transaction.
 
+    Decisions: confirm the AI's label; override it with another class (for an image the AI refused,
+    any class: it gave none); or "unusable" (not a brain MRI, or unreadable), which leaves no label.
+
     The caller has fetched `scan` through scans.selectors.scan_get_for_user, so the reviewer
     is its owner or in the reviewers group. A repeated identical submission (a double click)
     returns the review already stored instead of adding a second one.
@@ -32,16 +35,23 @@ def review_create(
     prediction = scan_latest_prediction(scan=scan)
     if prediction is None:
         raise ValidationError("This scan has no AI result to review.")
+    refused = prediction.refused_as_not_mri  # a refusal carries no label: there is nothing to confirm
     if decision == ReviewDecision.CONFIRMED:
+        if refused:
+            raise ValidationError(
+                "The AI gave no label for this image. Choose its class, or mark it as not a brain MRI / unusable."
+            )
         final_label = prediction.label
     elif decision == ReviewDecision.OVERRIDDEN:
         if override_label not in CLASS_NAMES:
             raise ValidationError("Choose the class that replaces the AI label.")
-        if override_label == prediction.label:
+        if override_label == prediction.label and not refused:
             raise ValidationError("That is the AI label: choose another class, or confirm.")
         final_label = override_label
+    elif decision == ReviewDecision.UNUSABLE:
+        final_label = ""  # the scan's answer becomes "not analysed", with this review's note
     else:
-        raise ValidationError("Choose to confirm or to override the AI label.")
+        raise ValidationError("Choose to confirm or to override the AI label, or mark the image as unusable.")
     note = note.strip()
 
     latest = Review.objects.select_for_update().filter(scan=scan).order_by("-created_at", "-id").first()

@@ -8,7 +8,7 @@ class PredictionInline(admin.TabularInline):
     model = Prediction
     extra = 0
     can_delete = False
-    fields = ("model_version", "label", "confidence", "abstained", "abstain_reason", "created_at")
+    fields = ("model_version", "label", "confidence", "abstained", "abstain_kind", "abstain_reason", "technical_detail", "created_at")
     readonly_fields = fields
 
 
@@ -34,5 +34,5 @@ class ScanAdmin(admin.ModelAdmin):
 @admin.register(Prediction)
 class PredictionAdmin(ReadOnlyAdmin):
     list_display = ("scan", "model_version", "label", "confidence", "abstained", "created_at")
-    list_filter = ("label", "abstained", "model_version")
+    list_filter = ("label", "abstained", "abstain_kind", "model_version")
     search_fields = ("scan__id",)

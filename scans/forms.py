@@ -1,7 +1,7 @@
 from django import forms
 
 from scans.labels import LABEL_NAMES
-from scans.models import ScanStatus
+from scans.answer import AnswerState
 from scans.selectors import HistoryFilters
 
 
@@ -19,23 +19,24 @@ class UploadForm(forms.Form):
 
 class HistoryFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search")
+    # Both read the scan's answer (scans.answer): the final label, and the state.
     label = forms.ChoiceField(required=False, choices=[("", "Any label"), *LABEL_NAMES.items()])
-    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ScanStatus.choices])
-    abstained = forms.ChoiceField(
-        required=False, choices=[("", "Review: any"), ("yes", "Needs review"), ("no", "Confident")], label="Review"
-    )
+    state = forms.ChoiceField(required=False, choices=[("", "Any state"), *AnswerState.CHOICES])
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, states: list[str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if states is not None:  # the worklist offers only the states it lists
+            self.fields["state"].choices = [("", "Any state"), *((s, AnswerState.NAMES[s]) for s in states)]
 
     def to_filters(self) -> HistoryFilters:
         if not self.is_valid():
             return HistoryFilters()
         data = self.cleaned_data
-        abstained = {"yes": True, "no": False}.get(data["abstained"])
         return HistoryFilters(
             label=data["label"],
-            status=data["status"],
-            abstained=abstained,
+            state=data["state"],
             date_from=data["date_from"],
             date_to=data["date_to"],
             query=data["q"].strip(),

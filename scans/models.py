@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from ml.wording import NOT_MRI
+
 
 class ScanStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -80,7 +82,11 @@ class Prediction(models.Model):
     probabilities = models.JSONField()  # calibrated, {class name: probability}
     confidence = models.FloatField()
     abstained = models.BooleanField(default=False)
-    abstain_reason = models.CharField(max_length=500, blank=True)
+    abstain_reason = models.CharField(max_length=500, blank=True)  # a plain sentence for a clinician (ml.wording)
+    # Why the model gave no plain answer: one of ml.wording.ABSTAIN_KINDS, "" when it did not abstain.
+    # "not_mri" is a refusal: the image was not judged, so its label and probabilities are no finding.
+    abstain_kind = models.CharField(max_length=32, blank=True)
+    technical_detail = models.CharField(max_length=500, blank=True)  # distances and thresholds, for the record
     heatmap = models.FileField(max_length=255)  # Grad-CAM overlay, PNG
     timings_ms = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -95,6 +101,10 @@ class Prediction(models.Model):
             models.Index(fields=["scan", "-created_at"], name="prediction_scan_created"),
             models.Index(fields=["label"], name="prediction_label"),
         ]
+
+    @property
+    def refused_as_not_mri(self) -> bool:
+        return self.abstain_kind == NOT_MRI
 
     def __str__(self) -> str:
         return f"Prediction {self.label} for scan {self.scan_id} ({self.model_version})"

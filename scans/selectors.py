@@ -5,11 +5,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_reviewer
+from scans.answer import answers_counted_as_label, filter_by_final_label, scans_with_answers
 from scans.models import Prediction, Scan
 
 
@@ -30,36 +31,41 @@ def scan_get_for_user(*, scan_id: uuid.UUID | str, user: AbstractBaseUser, for_o
     return scan
 
 
+def scans_get_many_for_user(*, scan_ids: list[str], user: AbstractBaseUser) -> QuerySet:
+    """Of these ids, the scans `user` may see (the same rule as scan_get_for_user); others are left out."""
+    if not user.is_authenticated:
+        return Scan.objects.none()
+    scans = Scan.objects.select_related("owner").filter(pk__in=scan_ids)
+    return scans if is_reviewer(user) else scans.filter(owner=user)
+
+
 def scan_latest_prediction(*, scan: Scan) -> Prediction | None:
     return scan.predictions.order_by("-created_at").first()
 
 
-def _with_latest_prediction(scans: QuerySet) -> QuerySet:
-    latest = Prediction.objects.filter(scan=OuterRef("pk")).order_by("-created_at")
-    return scans.annotate(
-        latest_label=Subquery(latest.values("label")[:1]),
-        latest_confidence=Subquery(latest.values("confidence")[:1]),
-        latest_abstained=Subquery(latest.values("abstained")[:1]),
-    )
-
-
 @dataclass(frozen=True)
 class HistoryFilters:
-    label: str = ""
-    status: str = ""
-    abstained: bool | None = None
+    label: str = ""  # the final label (scans.answer): the standing review's, else the AI's
+    state: str = ""  # one of scans.answer.AnswerState
     date_from: date | None = None
     date_to: date | None = None
     query: str = ""
+    ai_label: str = ""  # the AI's own latest label, as recorded (the API's filter for the record)
+    abstained: bool | None = None  # the AI's own abstention, as recorded
+    status: str = ""  # the scan's processing status (the API's filter; pages filter by state)
 
 
 def scans_filter(scans: QuerySet, filters: HistoryFilters) -> QuerySet:
-    """Annotate scans with their latest prediction and apply the history filters (shared by history and worklist)."""
-    scans = _with_latest_prediction(scans)
+    """Annotate scans with their answer (scans.answer) and apply the history filters (shared by history and worklist)."""
+    scans = scans_with_answers(scans)
     if filters.label:
-        scans = scans.filter(latest_label=filters.label)
+        scans = filter_by_final_label(scans, filters.label)
+    if filters.state:
+        scans = scans.filter(answer_state=filters.state)
     if filters.status:
         scans = scans.filter(status=filters.status)
+    if filters.ai_label:
+        scans = scans.filter(latest_label=filters.ai_label)
     if filters.abstained is not None:
         scans = scans.filter(latest_abstained=filters.abstained)
     zone = timezone.get_current_timezone()
@@ -73,17 +79,22 @@ def scans_filter(scans: QuerySet, filters: HistoryFilters) -> QuerySet:
 
 
 def scans_history_for_user(*, user: AbstractBaseUser, filters: HistoryFilters | None = None) -> QuerySet:
-    """The user's own scans, newest first, with their latest prediction's label/confidence/abstained."""
+    """The user's own scans, newest first, annotated with their answer and latest AI prediction."""
     return scans_filter(Scan.objects.filter(owner=user), filters or HistoryFilters()).order_by("-created_at", "-pk")
 
 
 def scans_label_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
-    """How many of the user's analysed scans carry each label (latest prediction)."""
+    """How many of the user's analysed scans carry each final label (refusals and doubts are not counted)."""
     rows = (
-        _with_latest_prediction(Scan.objects.filter(owner=user))
-        .exclude(latest_label=None)
-        .values("latest_label")
+        answers_counted_as_label(scans_with_answers(Scan.objects.filter(owner=user)))
+        .values("answer_label")
         .annotate(count=Count("pk"))
         .order_by()
     )
-    return {row["latest_label"]: row["count"] for row in rows}
+    return {row["answer_label"]: row["count"] for row in rows}
+
+
+def scans_state_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
+    """How many of the user's scans are in each answer state (scans.answer.AnswerState)."""
+    rows = scans_with_answers(Scan.objects.filter(owner=user)).values("answer_state").annotate(count=Count("pk")).order_by()
+    return {row["answer_state"]: row["count"] for row in rows}

@@ -388,6 +388,8 @@ def _prediction_store(*, scan_id, result, overlay_png: bytes) -> None:
                 confidence=float(result.confidence),
                 abstained=bool(result.abstained),
                 abstain_reason=(result.abstain_reason or "")[:500],
+                abstain_kind=result.abstain_kind or "",
+                technical_detail=(result.technical_detail or "")[:500],
                 timings_ms={name: float(value) for name, value in result.timings_ms.items()},
             )
             prediction.heatmap.name = heatmap_name

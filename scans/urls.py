@@ -7,6 +7,7 @@ app_name = "scans"
 urlpatterns = [
     path("", views.history, name="history"),
     path("upload/", views.upload, name="upload"),
+    path("statuses/", views.statuses, name="statuses"),
     path("<uuid:scan_id>/", views.detail, name="detail"),
     path("<uuid:scan_id>/status/", views.status, name="status"),
     path("<uuid:scan_id>/image/", views.image, name="image"),

@@ -1,6 +1,7 @@
 """Scan pages, the status endpoint and the authorising image streams. Thin: services and selectors do the work."""
 
 import functools
+import uuid
 from collections.abc import Callable
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -16,6 +18,7 @@ from accounts.audit import AuditAction, AuditOutcome, audit_record
 from ml.config import CLASS_NAMES
 from scans import services
 from scans.analyser import analyser_ready
+from scans.answer import AnswerState, answer_of, scans_with_answers
 from scans.errors import ScanRejected
 from scans.forms import HistoryFilterForm, UploadForm
 from scans.labels import LABEL_EXPLANATIONS, LABEL_NAMES, label_name
@@ -24,8 +27,10 @@ from scans.responses import private_file_response
 from scans.selectors import (
     scan_get_for_user,
     scan_latest_prediction,
+    scans_get_many_for_user,
     scans_history_for_user,
     scans_label_counts_for_user,
+    scans_state_counts_for_user,
 )
 
 HISTORY_PAGE_SIZE = 20
@@ -119,23 +124,67 @@ def upload(request: HttpRequest) -> HttpResponse:
 # --- History ----------------------------------------------------------------------------
 
 
+def _chips(label_counts: dict[str, int], state_counts: dict[str, int]) -> list[tuple[str, str, int, str]]:
+    """(value, name, count, query) per label chip, then the states that are not a label."""
+    chips = [(label, LABEL_NAMES[label], label_counts.get(label, 0), f"label={label}") for label in CLASS_NAMES]
+    for state in (AnswerState.NEEDS_REVIEW, AnswerState.NOT_ANALYSED, AnswerState.FAILED):
+        if state != AnswerState.FAILED or state_counts.get(state):
+            chips.append((state, AnswerState.NAMES[state], state_counts.get(state, 0), f"state={state}"))
+    return chips
+
+
 @require_GET
 def history(request: HttpRequest) -> HttpResponse:
     filter_form = HistoryFilterForm(request.GET or None)
     scans = scans_history_for_user(user=request.user, filters=filter_form.to_filters())
     page = Paginator(scans, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
     for scan in page:
-        scan.latest_label_name = label_name(scan.latest_label)
-    counts = scans_label_counts_for_user(user=request.user)
+        scan.answer = answer_of(scan)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "scans/history.html", {
         "filter_form": filter_form,
         "page": page,
-        "label_counts": [(label, LABEL_NAMES[label], counts.get(label, 0)) for label in CLASS_NAMES],
+        "chips": _chips(scans_label_counts_for_user(user=request.user), scans_state_counts_for_user(user=request.user)),
         "query_string": query.urlencode(),
         "filtered": bool(filter_form.is_bound and any(filter_form.data.get(k) for k in filter_form.fields)),
     })  # fmt: skip
+
+
+STATUSES_MAX_IDS = 100
+
+
+@require_GET
+def statuses(request: HttpRequest) -> JsonResponse:
+    """The state and answer of several scans at once, for pages that update their rows in place.
+
+    `?id=<uuid>&id=<uuid>…`; ids the user may not see, or that do not exist, are left out of the answer.
+    """
+    ids = [value for value in request.GET.getlist("id")[:STATUSES_MAX_IDS] if _is_uuid(value)]
+    scans = scans_with_answers(scans_get_many_for_user(scan_ids=ids, user=request.user))
+    rows = []
+    for scan in scans:
+        scan.answer = answer_of(scan)
+        rows.append({
+            "id": str(scan.id),
+            "state": scan.answer.state,
+            "state_display": scan.answer.state_name,
+            "finished": scan.is_finished,
+            "answer": scan.answer.short,
+            "result_url": reverse("scans:detail", args=[scan.id]),
+            "row_html": render_to_string("scans/_history_row.html", {"scan": scan}, request=request),
+        })  # fmt: skip
+    response = JsonResponse({"scans": rows})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 # --- One scan -----------------------------------------------------------------------------
@@ -160,16 +209,17 @@ def _status_payload(scan: Scan) -> dict:
 def detail(request: HttpRequest, scan: Scan) -> HttpResponse:
     prediction = scan_latest_prediction(scan=scan) if scan.status == ScanStatus.DONE else None
     audit_record(action=AuditAction.VIEW_RESULT, actor=request.user, request=request, object_type="scan", object_id=scan.id)
-    context = {"scan": scan, "prediction": prediction, "status": _status_payload(scan),
+    context = {"scan": scan, "prediction": prediction, "status": _status_payload(scan), "answer": answer_of(scan),
                "is_owner": scan.owner_id == request.user.pk}  # fmt: skip
-    if prediction is not None:
+    if prediction is not None and not prediction.refused_as_not_mri:
         context["label_name"] = label_name(prediction.label)
         context["label_explanation"] = LABEL_EXPLANATIONS.get(prediction.label, "")
         context["bars"] = [
-            {"label": label, "name": LABEL_NAMES[label], "percent": round(100 * prediction.probabilities.get(label, 0.0), 1),
-             "chosen": label == prediction.label}
+            {"label": label, "name": LABEL_NAMES[label], "probability": prediction.probabilities.get(label, 0.0),
+             "width": round(100 * prediction.probabilities.get(label, 0.0), 1), "chosen": label == prediction.label}
             for label in CLASS_NAMES
         ]  # fmt: skip
+    if prediction is not None:
         # The total last; the database (PostgreSQL jsonb) does not keep the keys' order.
         context["timings"] = sorted(prediction.timings_ms.items(), key=lambda item: (item[0] == "total", item[0]))
     return render(request, "scans/detail.html", context)

@@ -146,11 +146,14 @@ def _json_or_empty(response: requests.Response) -> dict:
 
 def result_record(scan: dict) -> dict:
     result = scan.get("result") or {}
+    final = scan.get("final") or {}
     return {
         "file": scan["original_filename"],
         "id": scan["id"],
         "status": scan["status"],
-        "label": result.get("label"),
+        "state": final.get("state"),  # the answer: analysed / needs_review / not_analysed / failed
+        "final_label": final.get("label"),  # the standing review's label, else the AI's; null when not analysed
+        "label": result.get("label"),  # the AI's, as recorded
         "confidence": result.get("confidence"),
         "abstained": result.get("abstained"),
         "model_version": result.get("model_version"),

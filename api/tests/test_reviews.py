@@ -70,3 +70,12 @@ def test_it_rejects_get(alice_api, alice):
 
 def test_anonymous_gets_401(client, alice):
     assert_json_error(client.post(url(make_done_scan(alice)), {"decision": "confirmed"}), 401)
+
+
+def test_a_reviewer_marks_an_image_unusable(bob_api, alice):
+    scan = make_done_scan(alice)
+    response = bob_api.post(url(scan), {"decision": "unusable", "note": "Fundus photograph."}, format="json")
+    assert response.status_code == 201
+    assert response.json()["decision"] == "unusable" and response.json()["final_label"] == ""
+    final = bob_api.get(f"/api/v1/scans/{scan.id}/").json()["final"]
+    assert final["state"] == "not_analysed" and final["label"] is None and final["reason"] == "Fundus photograph."

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from api.tests.conftest import assert_json_error
 from scans.models import Scan
-from scans.tests.factories import FakeResult, make_done_scan, make_scan
+from reviews.services import review_create
+from scans.tests.factories import FakeResult, make_done_scan, make_scan, refused_result, unsure_result
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/scans/"
@@ -43,12 +44,16 @@ def test_it_paginates(alice_api, alice):
 
 def test_it_filters(alice_api, alice):
     glioma = make_done_scan(alice, name="one.png")
-    unsure = make_done_scan(alice, result=FakeResult(label="pituitary", abstained=True, abstain_reason="low"), patient_reference="STUDY-9")
+    unsure = make_done_scan(alice, result=unsure_result(label="pituitary"), patient_reference="STUDY-9")
     queued = make_scan(alice)
     Scan.objects.filter(pk=queued.pk).update(created_at=timezone.now() - timedelta(days=10))
     today = timezone.localdate().isoformat()
     assert ids(alice_api.get(URL, {"status": "done"})) == [str(unsure.id), str(glioma.id)]
     assert ids(alice_api.get(URL, {"label": "glioma"})) == [str(glioma.id)]
+    assert ids(alice_api.get(URL, {"label": "pituitary"})) == []  # a doubt is no final label
+    assert ids(alice_api.get(URL, {"ai_label": "pituitary"})) == [str(unsure.id)]
+    assert ids(alice_api.get(URL, {"state": "needs_review"})) == [str(unsure.id)]
+    assert ids(alice_api.get(URL, {"state": "queued"})) == [str(queued.id)]
     assert ids(alice_api.get(URL, {"abstained": "true"})) == [str(unsure.id)]
     assert ids(alice_api.get(URL, {"abstained": "false"})) == [str(glioma.id)]
     assert ids(alice_api.get(URL, {"created_before": (timezone.localdate() - timedelta(days=5)).isoformat()})) == [str(queued.id)]
@@ -57,7 +62,20 @@ def test_it_filters(alice_api, alice):
     assert ids(alice_api.get(URL, {"q": "one"})) == [str(glioma.id)]
 
 
-@pytest.mark.parametrize("params", [{"status": "bogus"}, {"label": "tumour"}, {"created_after": "yesterday"}, {"abstained": "maybe"}])
+@pytest.mark.parametrize("params", [{"status": "bogus"}, {"label": "tumour"}, {"state": "fine"}, {"created_after": "yesterday"}, {"abstained": "maybe"}])
 def test_it_refuses_bad_filters(alice_api, params):
     body = assert_json_error(alice_api.get(URL, params), 400)
     assert set(body["fields"]) == set(params)
+
+
+def test_a_reviewed_scan_is_listed_and_filtered_by_its_final_label(alice_api, alice, bob):
+    scan = make_done_scan(alice, result=FakeResult(label="notumor"))
+    review_create(scan=scan, reviewer=bob, decision="overridden", override_label="glioma")
+    refused = make_done_scan(alice, result=refused_result())
+    assert ids(alice_api.get(URL, {"label": "glioma"})) == [str(scan.id)]
+    assert ids(alice_api.get(URL, {"label": "notumor"})) == []
+    assert ids(alice_api.get(URL, {"state": "not_analysed"})) == [str(refused.id)]
+    items = {item["id"]: item for item in alice_api.get(URL).json()["results"]}
+    assert items[str(scan.id)]["final"]["label"] == "glioma" and items[str(scan.id)]["final"]["source"] == "reviewer"
+    assert items[str(scan.id)]["label"] == "notumor"  # the AI's, as recorded
+    assert items[str(refused.id)]["final"]["label"] is None and items[str(refused.id)]["final"]["state"] == "not_analysed"

@@ -9,7 +9,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from conftest import SCREENSHOTS, need_service
-from reports.pdf import ReportInput, ReviewSummary, build_report_pdf
+from reports.pdf import AnswerSummary, ReportInput, ReviewSummary, build_report_pdf
 
 GENERATED = datetime(2026, 11, 24, 15, 30, tzinfo=UTC)
 
@@ -41,6 +41,7 @@ def _report(**changes) -> ReportInput:
         model_version="neuroscan-cnn-1.0.0",
         image_png=_png(rgb=False),
         overlay_png=_png(rgb=True),
+        answer=AnswerSummary(state="analysed", headline="Meningioma", byline="AI suggestion, 86 %; not reviewed by a person yet"),
         model_card={
             "version": "neuroscan-cnn-1.0.0",
             "limitations": ["2-D slices only", "Not validated clinically"],
@@ -60,7 +61,7 @@ def _image_count(pdf: bytes) -> int:
 def test_it_contains_the_scan_the_result_and_the_notice():
     text = _text(build_report_pdf(_report()))
     for expected in ("NeuroScan", "7f3c2a10-0000-4000-8000-000000000001", "2026-11-24 15:30 UTC", "WARD-7 bed 3",
-                     "slice <12>.png", "180 × 200 px, PNG", "Meningioma", "86.0%", "neuroscan-cnn-1.0.0",
+                     "slice <12>.png", "180 × 200 px, PNG", "Meningioma", "86 %", "neuroscan-cnn-1.0.0",
                      "Not reviewed", "Not validated clinically", "Not a diagnosis", "Page 1"):  # fmt: skip
         assert expected in text, expected
 
@@ -84,9 +85,48 @@ def test_it_fits_on_two_pages_or_fewer(page_size):
     assert round(width) == (595 if page_size == "A4" else 612)
 
 
-def test_it_shows_the_abstention_banner_and_reason():
-    text = _text(build_report_pdf(_report(abstained=True, abstain_reason="Low confidence (0.52 < 0.80).")))
-    assert "NEEDS REVIEW" in text and "Low confidence (0.52 < 0.80)." in text
+def test_it_shows_the_needs_review_banner_with_the_plain_reason_first():
+    reason = "The model is unsure: meningioma 51 %, glioma 40 %. A person should read this slice."
+    report = _report(abstained=True, abstain_reason=reason, technical_detail="Calibrated top probability 0.510 < abstain threshold 0.940.",
+                     answer=AnswerSummary(state="needs_review", headline="Needs review — the AI leans towards Meningioma", reason=reason))  # fmt: skip
+    text = _text(build_report_pdf(report))
+    assert "NEEDS REVIEW" in text and reason in text
+    assert text.index("NEEDS REVIEW") < text.index("Original file")  # the first section, above the scan's details
+    assert "abstain threshold 0.940" in text  # kept for the record, as technical details
+
+
+def test_confidence_is_never_printed_as_100_or_0_percent():
+    report = _report(confidence=0.996, probabilities={"glioma": 0.002, "meningioma": 0.996, "notumor": 0.001, "pituitary": 0.001})
+    text = _text(build_report_pdf(report))
+    assert "> 99 %" in text and "< 1 %" in text
+    assert "100" not in text.replace("100%", "").split("Model")[0] and "0.0%" not in text and "99.6" not in text
+
+
+def test_a_refused_image_has_no_label_probabilities_or_heatmap():
+    headline = "Not analysed — this does not look like a brain MRI"
+    reason = "This image does not look like a brain MRI slice, so the model did not analyse it."
+    report = _report(abstained=True, abstain_reason=reason, refused=True, technical_detail="Feature distance 29.2 > 24.4.",
+                     answer=AnswerSummary(state="not_analysed", headline=headline, reason=reason))  # fmt: skip
+    pdf = build_report_pdf(report)
+    text = _text(pdf)
+    assert headline in text and reason in text and "Feature distance 29.2" in text
+    assert "Meningioma" not in text and "86 %" not in text and "Probability" not in text and "Grad-CAM" not in text
+    assert _image_count(pdf) == 1  # the upload only, no overlay
+
+
+def test_the_final_label_leads_the_first_section():
+    byline = "reviewed by bob, 1 Dec 18:33; the AI suggested Meningioma, 86 %"
+    review = ReviewSummary("overridden", "glioma", "bob", "", GENERATED)
+    text = _text(build_report_pdf(_report(reviews=[review], answer=AnswerSummary(state="analysed", headline="Glioma", byline=byline))))
+    assert text.index("Answer") < text.index("Glioma") < text.index("Reviewed by bob, 1 Dec 18:33") < text.index("Original file")
+
+
+def test_superseded_reviews_are_marked_superseded():
+    earlier = ReviewSummary("confirmed", "meningioma", "alice", "Looks fine.", GENERATED)
+    later = ReviewSummary("unusable", "", "bob", "Motion artefact.", GENERATED)
+    text = _text(build_report_pdf(_report(reviews=[earlier, later])))
+    assert "Superseded: AI result confirmed: Meningioma by alice" in text
+    assert "Not a brain MRI / unusable image" in text and "Motion artefact." in text
 
 
 def test_it_changes_after_a_review():
@@ -109,7 +149,7 @@ def test_it_refuses_unknown_page_sizes_and_naive_times():
 def test_page_one_renders_to_a_picture_that_is_not_blank(tmp_path):
     need_service("pdftoppm (poppler-utils)", shutil.which("pdftoppm") is not None)
     pdf = tmp_path / "report.pdf"
-    pdf.write_bytes(build_report_pdf(_report(abstained=True, abstain_reason="Low confidence.")))
+    pdf.write_bytes(build_report_pdf(_report(abstained=True, abstain_reason="The model is unsure.")))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     prefix = SCREENSHOTS / "report-page"
     subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(prefix)], check=True)

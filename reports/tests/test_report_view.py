@@ -6,7 +6,7 @@ from pypdf import PdfReader
 
 from accounts.models import AuditEvent
 from reviews.services import review_create
-from scans.tests.factories import make_done_scan, make_scan
+from scans.tests.factories import FakeResult, make_done_scan, make_scan, refused_result
 
 pytestmark = pytest.mark.django_db
 
@@ -70,3 +70,27 @@ def test_the_report_changes_after_a_review(client, alice, bob):
 def test_anonymous_is_redirected(client, alice):
     scan = make_done_scan(alice)
     assert client.get(_url(scan)).status_code == 302
+
+
+def _pdf_text(response) -> str:
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+
+
+def test_a_reviewed_scan_prints_its_final_label_first(client, alice, bob):
+    scan = make_done_scan(alice, result=FakeResult(label="notumor"))
+    review_create(scan=scan, reviewer=bob, decision="overridden", override_label="glioma")
+    client.force_login(alice)
+    text = _pdf_text(client.get(_url(scan)))
+    first_section = text[text.index("Answer"):text.index("Patient reference")]
+    assert "Glioma" in first_section and "Reviewed by bob" in first_section
+    assert "the AI suggested No tumour detected, 70 %" in first_section
+
+
+def test_a_refused_scan_prints_no_label_and_no_heatmap(client, alice):
+    scan = make_done_scan(alice, result=refused_result())
+    client.force_login(alice)
+    response = client.get(_url(scan))
+    text = _pdf_text(response)
+    assert "Not analysed — this does not look like a brain MRI" in text
+    assert "Meningioma" not in text and "91 %" not in text
+    assert sum(len(page.images) for page in PdfReader(io.BytesIO(response.content)).pages) == 1

@@ -11,6 +11,8 @@ from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
+from ml import wording
+
 # Made-up identifying values planted in test DICOM files; none may be found anywhere after ingest.
 PHI = {
     "PatientName": "Doe^Jane^Quinlan",
@@ -125,6 +127,24 @@ class FakeResult:
     abstain_reason: str | None = None
     model_version: str = "fake-1"
     timings_ms: dict = field(default_factory=lambda: {"total": 12.0})
+    abstain_kind: str | None = None
+    technical_detail: str = ""
+
+
+def unsure_result(**kwargs) -> FakeResult:
+    """What ml answers when its top class is not certain enough."""
+    probabilities = {"glioma": 0.51, "meningioma": 0.40, "notumor": 0.05, "pituitary": 0.04}
+    return FakeResult(**{"label": "glioma", "probabilities": probabilities, "confidence": 0.51, "abstained": True,
+                         "abstain_kind": "unsure", "abstain_reason": wording.unsure_reason(probabilities),
+                         "technical_detail": "Calibrated top probability 0.510 < abstain threshold 0.940.", **kwargs})  # fmt: skip
+
+
+def refused_result(**kwargs) -> FakeResult:
+    """What ml answers for an image that is not a brain MRI: a refusal, whatever its argmax says."""
+    probabilities = {"glioma": 0.03, "meningioma": 0.91, "notumor": 0.03, "pituitary": 0.03}
+    return FakeResult(**{"label": "meningioma", "probabilities": probabilities, "confidence": 0.91, "abstained": True,
+                         "abstain_kind": "not_mri", "abstain_reason": wording.not_mri_reason(),
+                         "technical_detail": "Feature distance 29.2 > out-of-distribution threshold 24.4.", **kwargs})  # fmt: skip
 
 
 @dataclass

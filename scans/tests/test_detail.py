@@ -1,11 +1,13 @@
 """The result page /scans/<uuid>/."""
 
+import re
 import uuid
 
 import pytest
 
 from scans.services import scan_fail
-from scans.tests.factories import FakeResult, make_done_scan, make_scan
+from reviews.services import review_create
+from scans.tests.factories import FakeResult, make_done_scan, make_scan, refused_result, unsure_result
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +18,7 @@ def test_it_shows_the_owner_a_finished_result(client, alice):
     content = client.get(f"/scans/{scan.id}/").content.decode()
     assert 'data-testid="result-label">Glioma<' in content
     assert "glial" in content  # the plain-language explanation of the class
-    assert "70%" in content  # calibrated confidence
+    assert 'data-testid="confidence">70 %<' in content  # calibrated confidence, in ml.wording's format
     for name in ("Glioma", "Meningioma", "No tumour detected", "Pituitary tumour"):
         assert name in content
     assert f"/scans/{scan.id}/image/" in content and f"/scans/{scan.id}/heatmap/" in content
@@ -28,13 +30,54 @@ def test_it_shows_the_owner_a_finished_result(client, alice):
     assert 'id="live-status"' not in content
 
 
-def test_it_shows_an_unmistakable_banner_when_the_model_abstained(client, alice):
-    result = FakeResult(label="notumor", abstained=True, abstain_reason="The image does not look like a brain MRI slice.")
-    scan = make_done_scan(alice, result=result)
+def test_it_shows_an_unmistakable_banner_when_the_model_is_unsure(client, alice):
+    scan = make_done_scan(alice, result=unsure_result())
     client.force_login(alice)
     content = client.get(f"/scans/{scan.id}/").content.decode()
-    assert 'data-testid="needs-review"' in content and "Needs review" in content
-    assert "does not look like a brain MRI slice" in content
+    assert 'data-testid="needs-review"' in content and "Needs review: the model is unsure" in content
+    assert "The model is unsure: glioma 51 %, meningioma 40 %." in content  # the plain reason
+    # The numbers behind it only under a collapsed "Technical details".
+    details = content[content.index('data-testid="technical-details"'):]
+    assert "abstain threshold 0.940" in details
+    assert content.count("abstain threshold 0.940") == 1
+
+
+def test_a_refused_image_gets_no_label_no_probabilities_and_no_heatmap(client, alice):
+    scan = make_done_scan(alice, result=refused_result())
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert 'data-testid="answer-headline">Not analysed — this does not look like a brain MRI<' in content
+    assert "This image does not look like a brain MRI slice, so the model did not analyse it." in content
+    assert "Meningioma" not in content.split('data-testid="review-panel"')[0]
+    assert "91 %" not in content and "91%" not in content and "meningiomas" not in content
+    assert 'data-testid="probabilities"' not in content and f"/scans/{scan.id}/heatmap/" not in content
+    assert "not sure" not in content and 'data-testid="needs-review"' not in content
+    details = content[content.index("<details"):content.index("</details>")]
+    assert "Feature distance 29.2" in details and "<details open" not in content
+
+
+def test_a_reviewed_scan_leads_with_the_final_label_and_what_the_ai_suggested(client, alice, bob):
+    result = FakeResult(label="notumor", confidence=0.996, probabilities={"glioma": 0.002, "meningioma": 0.001, "notumor": 0.996, "pituitary": 0.001})
+    scan = make_done_scan(alice, result=result)
+    review_create(scan=scan, reviewer=bob, decision="overridden", override_label="glioma")
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    headline = content.index('data-testid="answer-headline">Glioma<')
+    assert headline < content.index('data-testid="result-label"')  # the final label comes first
+    assert re.search(r"reviewed by bob, \d{4}-\d\d-\d\d \d\d:\d\d \w+; the AI suggested No tumour detected, &gt; 99 %", content)
+    assert 'data-testid="confidence">&gt; 99 %<' in content
+    assert "100 %" not in content and "100%" not in content and "99.6 %" not in content
+    assert "&lt; 1 %" in content  # the other classes' bars
+    assert 'data-testid="needs-review"' not in content
+
+
+def test_a_review_settles_a_needs_review_scan(client, alice, bob):
+    scan = make_done_scan(alice, result=unsure_result())
+    review_create(scan=scan, reviewer=bob, decision="confirmed")
+    client.force_login(alice)
+    content = client.get(f"/scans/{scan.id}/").content.decode()
+    assert 'data-testid="needs-review"' not in content
+    assert 'data-testid="answer-headline">Glioma<' in content and "confirmed by bob" in content
 
 
 def test_it_shows_a_live_status_while_the_scan_waits(client, alice):

@@ -1,5 +1,6 @@
 // Upload page: drag-and-drop or browse, one request per file so that each file has its own
-// progress bar and its own error. Without JavaScript the form posts all files at once.
+// progress bar and its own error; then each row follows its analysis (live.js), and a single
+// slice opens its result page. Without JavaScript the form posts all files at once.
 (function () {
   "use strict";
 
@@ -64,6 +65,19 @@
     if (event.dataTransfer && event.dataTransfer.files) addFiles(event.dataTransfer.files);
   });
 
+  // After the upload: each accepted file's row follows its scan until the analysis is done or failed.
+  function follow(item, result) {
+    if (!window.NeuroScanLive || !form.dataset.statusesUrl) return;
+    window.NeuroScanLive.watch(form.dataset.statusesUrl, [result.scan_id], function (scan) {
+      item.stateText.textContent = scan.finished ? scan.answer + " · " : scan.state_display + "… · ";
+      item.row.dataset.state = scan.state;
+      if (scan.finished && scan.state === "failed") {
+        item.row.classList.remove("list-group-item-success");
+        item.row.classList.add("list-group-item-danger");
+      }
+    });
+  }
+
   function showResult(item, result) {
     item.done = true;
     item.progress.hidden = true;
@@ -71,7 +85,9 @@
     item.state.textContent = "";
     if (result.ok) {
       item.row.classList.add("list-group-item-success");
-      item.state.appendChild(document.createTextNode("Queued · "));
+      item.stateText = element("span", "file-live-state", "Queued · ");
+      item.stateText.setAttribute("data-testid", "file-state");
+      item.state.appendChild(item.stateText);
       var link = element("a", "", "open result");
       link.href = result.url;
       item.state.appendChild(link);
@@ -102,11 +118,12 @@
         var result = body && body.results && body.results[0];
         if (!result) result = { ok: false, error: (body && body.error) || "The server refused the upload (" + request.status + ")." };
         showResult(item, result);
-        resolve(result.ok);
+        resolve(result);
       });
       request.addEventListener("error", function () {
-        showResult(item, { ok: false, error: "Network error: the file was not uploaded." });
-        resolve(false);
+        var failed = { ok: false, error: "Network error: the file was not uploaded." };
+        showResult(item, failed);
+        resolve(failed);
       });
       request.send(data);
     });
@@ -122,14 +139,20 @@
     event.preventDefault();
     button.disabled = true;
     summary.textContent = "Uploading…";
-    var accepted = 0;
+    var accepted = [];
     // One file after another: a clinician's batch is small, and the server stays responsive.
     pending.reduce(function (previous, item) {
-      return previous.then(function () { return send(item).then(function (ok) { if (ok) accepted += 1; }); });
+      return previous.then(function () { return send(item).then(function (result) { if (result.ok) accepted.push([item, result]); }); });
     }, Promise.resolve()).then(function () {
+      // A single slice goes straight to its result page, which shows the analysis as it runs.
+      if (pending.length === 1 && accepted.length === 1 && chosen.length === 1) {
+        window.location.assign(accepted[0][1].url);
+        return;
+      }
+      accepted.forEach(function (pair) { follow(pair[0], pair[1]); });
       button.disabled = false;
       summary.textContent = "";
-      summary.appendChild(document.createTextNode(accepted + " of " + pending.length + " uploaded. "));
+      summary.appendChild(document.createTextNode(accepted.length + " of " + pending.length + " uploaded. "));
       var history = element("a", "", "Open your history");
       history.href = form.dataset.historyUrl;
       summary.appendChild(history);
