@@ -69,3 +69,18 @@ def test_it_redirects_anonymous_users_to_login(client):
 def test_it_rejects_post(client, alice):
     client.force_login(alice)
     assert client.post("/").status_code == 405
+
+
+def test_recent_scans_show_their_answer_and_a_refusal_is_no_doubt(client, alice, bob):
+    from scans.tests.factories import refused_result
+
+    refused = make_done_scan(alice, result=refused_result(), name="tree.png")
+    reviewed = make_done_scan(alice, result=FakeResult(label="notumor"), name="reviewed.png")
+    review_create(scan=reviewed, reviewer=bob, decision="overridden", override_label="glioma")
+    client.force_login(alice)
+    response = client.get("/")
+    assert response.context["dashboard"].needs_review == 0  # a refusal is "not analysed", not a doubt
+    page = response.content.decode()
+    assert "reviewed by bob" in page and "Not analysed" in page and "Meningioma" not in page
+    assert 'href="/scans/?state=needs_review"' in page
+    assert refused.id in [scan.id for scan in response.context["dashboard"].recent]
