@@ -67,7 +67,7 @@ def test_a_reviewers_override_is_what_the_owner_reads_in_history_result_and_pdf(
 
     # Bob reviews from the worklist: the file name is listed; he overrides and saves with "Save and next".
     _log_in(page, live_server.url, "bob")
-    page.get_by_role("link", name="Review worklist").click()
+    page.get_by_role("link", name="Review worklist", exact=True).click()
     worklist_row = page.get_by_test_id("worklist-row").filter(has_text=slice_path.name)
     assert worklist_row.count() == 1 and "STUDY-0016" in worklist_row.inner_text()
     screenshot(page, "answer-worklist.png")
