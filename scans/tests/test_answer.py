@@ -71,7 +71,7 @@ def test_templates_format_every_probability_with_ml_wording(value, shown):
 @pytest.mark.django_db(transaction=True)
 def test_the_data_migration_gives_old_abstentions_a_kind_and_a_plain_reason(django_user_model):
     executor = MigrationExecutor(connection)
-    before = [("scans", "0003_prediction_abstain_kind")]
+    before = [("scans", "0004_prediction_abstain_kind")]
     executor.migrate(before)
     old = executor.loader.project_state(before).apps
     owner = old.get_model("auth", "User").objects.create(username="old-owner")
@@ -88,8 +88,8 @@ def test_the_data_migration_gives_old_abstentions_a_kind_and_a_plain_reason(djan
         Prediction.objects.create(scan=scan, model_version="1.0.0", label="glioma", probabilities=probabilities, confidence=0.51,
                                   abstained=bool(reason), abstain_reason=reason)  # fmt: skip
     executor = MigrationExecutor(connection)
-    executor.migrate([("scans", "0004_prediction_abstain_kind_from_reason")])
-    new = executor.loader.project_state([("scans", "0004_prediction_abstain_kind_from_reason")]).apps
+    executor.migrate([("scans", "0005_prediction_abstain_kind_from_reason")])
+    new = executor.loader.project_state([("scans", "0005_prediction_abstain_kind_from_reason")]).apps
     rows = {p.scan.original_name: p for p in new.get_model("scans", "Prediction").objects.select_related("scan")}
     assert [rows[name].abstain_kind for name in reasons] == ["unsure", "second_reader", "not_mri", ""]
     assert rows["unsure"].abstain_reason == "The model is unsure: glioma 51 %, meningioma 40 %. A person should read this slice."

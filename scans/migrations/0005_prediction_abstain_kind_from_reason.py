@@ -49,6 +49,6 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("scans", "0003_prediction_abstain_kind")]
+    dependencies = [("scans", "0004_prediction_abstain_kind")]
 
     operations = [migrations.RunPython(forwards, backwards)]
