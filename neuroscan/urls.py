@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     path("scans/", include("scans.urls")),
+    path("studies/", include("studies.urls")),
     path("reviews/", include("reviews.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("api.urls")),

@@ -1,0 +1,133 @@
+"""Study pages and the study's status JSON (the viewer's data). Thin: services and selectors do the work.
+
+Slice images and heatmaps are streamed by the scans' own authorising views (scans:image,
+scans:heatmap): one access path per object.
+"""
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.audit import AuditAction, AuditOutcome, audit_record
+from ml.config import NO_TUMOUR_CLASS
+from ml.wording import format_probability
+from scans.labels import label_name
+from scans.models import ScanStatus
+from studies.errors import StudyRejected
+from studies.forms import StudyUploadForm
+from studies.models import Study
+from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series, study_slice_rows
+from studies.services import study_ingest
+
+LIST_PAGE_SIZE = 20
+_REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
+
+
+def study_view(view: Callable) -> Callable:
+    """Fetch the study through the one selector BEFORE anything else, then check the method (GET only)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, study_id, *args, **kwargs) -> HttpResponse:
+        try:
+            study = study_get_for_user(study_id=study_id, user=request.user)
+        except Http404:
+            audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
+                         object_type="study", object_id=study_id, outcome=AuditOutcome.DENIED)  # fmt: skip
+            raise
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        return view(request, study, *args, **kwargs)
+
+    return wrapper
+
+
+def _upload_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    context.update(
+        max_files=settings.STUDIES_MAX_FILES,
+        max_slices=settings.STUDIES_MAX_SLICES,
+        max_megabytes=settings.STUDIES_MAX_UPLOAD_BYTES // (1024 * 1024) or 1,
+    )
+    return render(request, "studies/upload.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = StudyUploadForm(request.POST if request.method == "POST" else None)
+    if request.method == "GET":
+        return _upload_page(request, {"form": form})
+    files = request.FILES.getlist("files")
+    if not form.is_valid() or not files:
+        error = "Choose the study's files, one zip, or one NIfTI volume." if not files else "Please correct the fields below."
+        return _upload_page(request, {"form": form, "form_error": error}, status=400)
+    try:
+        study = study_ingest(owner=request.user, files=files, patient_reference=form.cleaned_data["patient_reference"],
+                             note=form.cleaned_data["note"], request=request)  # fmt: skip
+    except StudyRejected as rejection:
+        context = {"form": form, "form_error": rejection.message, "problems": [problem.as_dict() for problem in rejection.files]}
+        return _upload_page(request, context, status=_REJECTION_STATUS[rejection.code])
+    return redirect("studies:detail", study_id=study.id)
+
+
+@require_GET
+def study_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(studies_for_user(user=request.user), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "studies/list.html", {"page": page})
+
+
+def _tumour_probability(probabilities: dict | None) -> float | None:
+    """The AI's summed tumour probability, 1 - p(no tumour): what the strip chart draws."""
+    if not probabilities or NO_TUMOUR_CLASS not in probabilities:
+        return None
+    return max(0.0, min(1.0, 1.0 - float(probabilities[NO_TUMOUR_CLASS])))
+
+
+def _status_payload(study: Study) -> dict:
+    progress = study_progress(study=study)
+    slices = []
+    for row in study_slice_rows(study=study):
+        scan_id, done = row["scan_id"], row["scan__status"] == ScanStatus.DONE
+        tumour = _tumour_probability(row["probabilities"]) if done else None
+        slices.append({
+            "scan_id": str(scan_id),
+            "series": row["series__number"],
+            "position": row["position"],
+            "location_mm": row["location_mm"],
+            "status": row["scan__status"],
+            "tumour_probability": tumour,
+            "tumour_probability_text": format_probability(tumour) if tumour is not None else "",
+            "ai_label": label_name(row["ai_label"]) if done and row["ai_label"] else "",
+            "image_url": reverse("scans:image", args=[scan_id]),
+            "heatmap_url": reverse("scans:heatmap", args=[scan_id]) if done else None,
+            "scan_url": reverse("scans:detail", args=[scan_id]),
+        })  # fmt: skip
+    return {
+        "status": study.status,
+        "finished": study.summary is not None,
+        "progress": {"total": progress.total, "finished": progress.finished, "failed": progress.failed},
+        "slices": slices,
+    }
+
+
+@study_view
+def detail(request: HttpRequest, study: Study) -> HttpResponse:
+    audit_record(action=AuditAction.VIEW_RESULT, actor=request.user, request=request, object_type="study", object_id=study.id)
+    context = {
+        "study": study,
+        "series": study_series(study=study),
+        "progress": study_progress(study=study),
+        "summary": study.summary,
+    }
+    return render(request, "studies/detail.html", context)
+
+
+@study_view
+def status(request: HttpRequest, study: Study) -> JsonResponse:
+    response = JsonResponse(_status_payload(study))
+    response["Cache-Control"] = "no-store"
+    return response
