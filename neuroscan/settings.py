@@ -321,6 +321,7 @@ DATA_UPLOAD_MAX_NUMBER_FILES = STUDIES_MAX_FILES
 # stack exactly one `celery -A neuroscan beat` process (or one worker started with --beat).
 CELERY_BEAT_SCHEDULE = {
     "scans-sweep": {"task": "scans.sweep", "schedule": float(SCANS_SWEEP_INTERVAL_SECONDS)},
+    "studies-sweep": {"task": "studies.sweep", "schedule": float(SCANS_SWEEP_INTERVAL_SECONDS)},
 }
 # An upload must not hang on a dead broker: publishing is tried once (retry=False in
 # scans.services.scan_publish) with short connect timeouts; the sweep sends it later.

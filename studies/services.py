@@ -194,14 +194,72 @@ def _study_store(
 
 
 def study_publish(*, study_id: uuid.UUID | str) -> int:
-    """Send every unfinished slice's analysis task (the scans' own). Returns how many were sent.
+    """Send every unfinished slice's analysis task, each followed (linked) by the study's finish check.
 
-    A slice the broker did not take stays queued: the scans sweep sends it later.
+    Returns how many were sent. A slice the broker did not take stays queued: the scans sweep sends
+    it later, and the studies sweep finishes the study when it is done.
     """
+    from studies.tasks import finish_study
+
     sent = 0
     pending = Scan.objects.filter(study_slice__series__study_id=study_id).exclude(status__in=_FINISHED)
     for scan_id in pending.order_by("study_slice__series__number", "study_slice__position").values_list("id", flat=True):
-        if not scan_publish(scan_id=scan_id):
-            break  # the broker is down: the sweep takes over
+        if not scan_publish(scan_id=scan_id, link=finish_study.si(str(study_id))):
+            break  # the broker is down: the sweeps take over
         sent += 1
     return sent
+
+
+# --- Finishing ----------------------------------------------------------------------------------
+
+
+def study_finish(*, study_id: uuid.UUID | str) -> str:
+    """Write the study's summary if every slice has finished; exactly once. Returns what happened.
+
+    Called after each slice's task (a Celery link) and by the sweep, so many times per study, in
+    parallel on several workers. The summary is computed, then written by one conditional UPDATE
+    (status analysing -> done): whichever call gets there first writes it, on any database; every
+    other call changes nothing. "waiting": some slice is unfinished; "done": already summarised.
+    """
+    from studies.summary import study_summary
+
+    study = Study.objects.filter(pk=study_id).first()
+    if study is None:
+        logger.warning("Study %s no longer exists; nothing to finish.", study_id)
+        return "missing"
+    if study.status == StudyStatus.DONE:
+        return "done"
+    scans = Scan.objects.filter(study_slice__series__study_id=study.id)
+    if scans.exclude(status__in=_FINISHED).exists():
+        return "waiting"
+    summary = study_summary(study=study)
+    with transaction.atomic():
+        won = Study.objects.filter(pk=study.id, status=StudyStatus.ANALYSING).update(
+            status=StudyStatus.DONE, summary=summary, summarised_at=timezone.now(), updated_at=timezone.now()
+        )
+    if not won:
+        return "done"
+    logger.info("Study %s summarised (%s).", study.id, summary["state"])
+    return "summarised"
+
+
+def studies_sweep() -> dict[str, int]:
+    """Periodic: finish studies whose slices all finished without a link reaching us; reopen retried ones.
+
+    A slice sent again by the scans sweep (broker down at upload, a worker died) carries no link,
+    so its study is finished here. A study whose slice was retried by its owner after the summary
+    is analysing again: its summary is written anew when that slice finishes.
+    """
+    counts = {"summarised": 0, "reopened": 0}
+    unfinished = Scan.objects.exclude(status__in=_FINISHED).values("study_slice__series__study_id")
+    reopened = Study.objects.filter(status=StudyStatus.DONE, pk__in=unfinished).update(
+        status=StudyStatus.ANALYSING, summary=None, summarised_at=None, updated_at=timezone.now()
+    )
+    counts["reopened"] = reopened
+    candidates = Study.objects.filter(status=StudyStatus.ANALYSING).exclude(pk__in=unfinished)
+    for study_id in candidates.order_by("created_at").values_list("id", flat=True)[: settings.SCANS_SWEEP_BATCH]:
+        if study_finish(study_id=study_id) == "summarised":
+            counts["summarised"] += 1
+    if any(counts.values()):
+        logger.info("Studies sweep: %(summarised)d summarised, %(reopened)d reopened.", counts)
+    return counts

@@ -24,6 +24,7 @@ from studies.forms import StudyUploadForm
 from studies.models import Study
 from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series, study_slice_rows
 from studies.services import study_ingest
+from studies.summary import StudyState
 
 LIST_PAGE_SIZE = 20
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
@@ -77,6 +78,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def study_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(studies_for_user(user=request.user), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    for study in page:
+        study.state_name = StudyState.NAMES.get(study.summary["state"], "") if study.summary else ""
     return render(request, "studies/list.html", {"page": page})
 
 
@@ -117,12 +120,21 @@ def _status_payload(study: Study) -> dict:
 @study_view
 def detail(request: HttpRequest, study: Study) -> HttpResponse:
     audit_record(action=AuditAction.VIEW_RESULT, actor=request.user, request=request, object_type="study", object_id=study.id)
+    summary = study.summary
     context = {
         "study": study,
         "series": study_series(study=study),
         "progress": study_progress(study=study),
-        "summary": study.summary,
+        "summary": summary,
     }
+    if summary:
+        context["summary_state_name"] = StudyState.NAMES.get(summary["state"], summary["state"])
+        context["label_counts"] = [(label_name(label), count) for label, count in summary["label_counts"].items()]
+        context["top_slices"] = [
+            (label_name(label), [{**entry, "text": format_probability(entry["probability"])} for entry in entries])
+            for label, entries in summary["top_slices"].items()
+            if entries
+        ]
     return render(request, "studies/detail.html", context)
 
 

@@ -56,8 +56,10 @@ def test_it_stores_a_shuffled_series_in_anatomical_order(alice, sent_tasks, djan
     for item in slices:
         assert item.scan.status == ScanStatus.QUEUED and item.scan.format == "dicom" and item.scan.deidentified
         assert item.scan.owner == alice
-    # One task per slice, the scans' own task.
+    # One task per slice, the scans' own task, each followed by the study's finish check.
     assert [task["args"] for task in sent_tasks] == [[str(item.scan.id)] for item in slices]
+    assert all(task["options"]["link"]["task"] == "studies.finish" for task in sent_tasks)
+    assert all(list(task["options"]["link"]["args"]) == [str(study.id)] for task in sent_tasks)
 
 
 def test_it_keeps_only_keyed_hashes_of_the_uids_and_no_phi(alice, sent_tasks, caplog):
