@@ -55,22 +55,20 @@ def security(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def api_token(request: HttpRequest) -> HttpResponse:
     """Create, replace or revoke the user's REST API token. A new key is shown once, right after it is made."""
-    from rest_framework.authtoken.models import Token
-
-    from api.services import token_replace, token_revoke
+    from api.services import token_replace, token_revoke, tokens_for_user
 
     new_key = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            new_key = token_replace(user=request.user, request=request).key
+            _token, new_key = token_replace(user=request.user, request=request)
             messages.success(request, "A new API token was created. Any earlier token no longer works.")
         elif action == "revoke":
             if token_revoke(user=request.user, request=request):
                 messages.success(request, "Your API token was revoked: scripts that use it are refused from now on.")
             return redirect("accounts:api_token")
-    token = Token.objects.filter(user=request.user).first()
-    return render(request, "accounts/api_token.html", {"token": token, "new_key": new_key})
+    tokens = list(tokens_for_user(user=request.user))
+    return render(request, "accounts/api_token.html", {"token": tokens[0] if tokens else None, "tokens": tokens, "new_key": new_key})
 
 
 def mail_goes_to_console() -> bool:
@@ -93,3 +91,28 @@ class PasswordResetDoneView(auth_views.PasswordResetDoneView):
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "mail_to_console": mail_goes_to_console()}
+
+
+def _revoke_api_tokens(request: HttpRequest, user) -> None:
+    from api.services import token_revoke
+
+    if token_revoke(user=user, request=request):
+        messages.info(request, "Your API tokens were revoked with the old password: create a new one on the API token page.")
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's view; a new password also ends every API token made with the old one."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _revoke_api_tokens(self.request, form.user)
+        return response
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; a reset password also ends every API token (whoever had them)."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        _revoke_api_tokens(self.request, form.user)
+        return response

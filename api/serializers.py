@@ -51,7 +51,8 @@ class TokenRequestSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`. Shown once: the server keeps only a hash.")
+    expires_at = serializers.DateTimeField(help_text="When it stops working (it also stops at once if the password changes).")
 
 
 # --- Upload -------------------------------------------------------------------------------------

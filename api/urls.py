@@ -1,5 +1,5 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import errors, studies, views
 
@@ -18,7 +18,8 @@ urlpatterns = [
     path("v1/model/", views.model_card_view, name="model"),
     path("v1/health/", views.health, name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file of its own: no inline script (CSP).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html"), name="docs"),
     # Last: any other URL under /api/ is a JSON 404, whatever the method.
     re_path(r"^[\s\S]*$", errors.not_found),
 ]

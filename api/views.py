@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from accounts.audit import AuditAction, AuditOutcome, audit_record
 from api import serializers as s
 from api.health import OK, UNKNOWN, health_checks
-from api.services import token_get_or_create
+from api.services import token_create
 from reports.pdf import build_report_pdf
 from reports.services import ReportNotReady, model_card, report_file_name, report_input_for_scan
 from reviews.selectors import reviews_for_scan
@@ -101,9 +101,10 @@ class IgnoreAcceptHeader(BaseContentNegotiation):
 @permission_classes([AllowAny])
 @parser_classes([JSONParser, FormParser, MultiPartParser])
 def token_obtain(request: Request) -> Response:
-    """Returns the user's token (the same one until it is revoked on the API token page).
+    """Returns a new API token for the user (its key is shown only here; the server keeps a hash).
 
-    Failed attempts count towards the same lockout as the login page (django-axes).
+    It expires after API_TOKEN_TTL_DAYS, and at once when the password changes. Failed attempts
+    count towards the same lockout as the login page (django-axes).
     """
     data = s.TokenRequestSerializer(data=request.data)
     data.is_valid(raise_exception=True)
@@ -118,8 +119,8 @@ def token_obtain(request: Request) -> Response:
     if user is None:
         return Response({"error": "Unable to log in with the given username and password."},
                         status=status.HTTP_401_UNAUTHORIZED, headers={"WWW-Authenticate": "Token"})  # fmt: skip
-    token, _created = token_get_or_create(user=user, request=django_request)
-    return Response({"token": token.key})
+    token, key = token_create(user=user, request=django_request)
+    return Response({"token": key, "expires_at": token.expires_at})
 
 
 # --- Scans ------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from neuroscan.headers import static_file_headers
 from neuroscan.env import (
     env_bool,
     env_choice,
@@ -66,13 +67,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "accounts",
     "scans",
     "studies",
     "reviews",
     "reports",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
@@ -81,6 +82,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files keep their own headers; every page gets these.
+    "csp.middleware.CSPMiddleware",
+    "neuroscan.headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -254,6 +258,25 @@ LOGGING = {
 }
 
 # --- Security -----------------------------------------------------------------
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline script
+# anywhere (templates load static/*.js; Swagger UI is served in its split, script-file form).
+# Inline style *attributes* (progress-bar widths) are allowed; <style> elements are not.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # Bootstrap's and Swagger UI's icons are data: SVGs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+WHITENOISE_ADD_HEADERS_FUNCTION = static_file_headers  # X-Frame-Options on static files too
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -342,10 +365,12 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
         raise ImproperlyConfigured("CELERY_REDIS_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT.")
 
 # --- REST API (api/ app: Django REST framework + drf-spectacular) --------------------------------
+# API tokens stop working this many days after they are made (and at once on a password change).
+API_TOKEN_TTL_DAYS = env_int("API_TOKEN_TTL_DAYS", 90, minimum=1)
 REST_FRAMEWORK = {
     # Scripts send `Authorization: Token <key>`; the browser's session works too, with CSRF.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

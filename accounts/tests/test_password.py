@@ -49,3 +49,29 @@ def test_password_reset_says_mail_goes_to_the_console_in_embedded_mode(client, s
 def test_password_reset_has_no_console_hint_when_mail_is_sent(client, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     assert "console-mail" not in client.get(reverse("accounts:password_reset")).content.decode()
+
+
+def test_a_password_change_revokes_the_api_tokens(client, alice, bob):
+    from api.models import ApiToken
+    from api.services import token_create
+
+    token_create(user=alice)
+    token_create(user=bob)
+    client.force_login(alice)
+    response = client.post(reverse("accounts:password_change"),
+                           {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})  # fmt: skip
+    assert response.status_code == 302
+    assert not ApiToken.objects.filter(user=alice).exists() and ApiToken.objects.filter(user=bob).exists()
+
+
+def test_a_password_reset_revokes_the_api_tokens(client, alice):
+    from api.models import ApiToken
+    from api.services import token_create
+
+    token_create(user=alice)
+    client.post(reverse("accounts:password_reset"), {"email": "alice@example.org"})
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+/)", mail.outbox[0].body).group(1)
+    form_url = client.get(link, follow=True).redirect_chain[-1][0]
+    response = client.post(form_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert response.status_code == 302
+    assert not ApiToken.objects.filter(user=alice).exists()

@@ -3,12 +3,12 @@
 import pytest
 from rest_framework.test import APIClient
 
-from api.services import token_get_or_create
+from api.services import token_create
 
 
 def token_client(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user)[1]}")
     return client
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from api.services import token_get_or_create
+from api.services import token_create
 from conftest import DATA_DIR, PASSWORD, ROOT, need_data
 from ml import config as ml_config
 from scans.models import Scan
@@ -35,7 +35,7 @@ def test_it_reports_refusals_and_stops_waiting_at_its_timeout(live_server, alice
     (tmp_path / "good.png").write_bytes(image_bytes())
     (tmp_path / "broken.png").write_bytes(b"not an image")
     (tmp_path / "notes.txt").write_text("not uploaded: not an image name")
-    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, tmp_path,
+    code, records, stderr = run_client(live_server, token_create(user=alice)[1], tmp_path,
                                        "--timeout", "1", "--patient-ref", "STUDY-3")  # fmt: skip
     assert code == 1, stderr
     by_file = {record["file"]: record for record in records}
@@ -81,7 +81,7 @@ def test_it_uploads_a_folder_and_prints_each_result(live_server, worker_process,
         source = sorted((TRAINING / label).iterdir())[0]
         shutil.copy(source, folder / source.name)
         expected[source.name] = label
-    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, folder, "--timeout", "240", timeout=300)
+    code, records, stderr = run_client(live_server, token_create(user=alice)[1], folder, "--timeout", "240", timeout=300)
     assert code == 0, f"{stderr}\n--- worker ---\n{worker_process.output[-3000:]}"
     assert {record["file"] for record in records} == set(expected)
     for record in records:
@@ -96,7 +96,7 @@ def test_it_sends_deferred_files_again(live_server, alice, tmp_path, settings):
     settings.SCANS_REQUEST_MAX_PIXELS = 96 * 80  # the server decodes one of these slices per request
     for n in range(3):
         (tmp_path / f"{n}.png").write_bytes(image_bytes())
-    code, records, stderr = run_client(live_server, token_get_or_create(user=alice)[0].key, tmp_path, "--timeout", "0")
+    code, records, stderr = run_client(live_server, token_create(user=alice)[1], tmp_path, "--timeout", "0")
     assert sorted(record["file"] for record in records) == ["0.png", "1.png", "2.png"], stderr
     assert all(record["status"] == "queued" for record in records)
     assert Scan.objects.count() == 3
@@ -164,7 +164,7 @@ def test_a_lost_answer_is_retried_without_duplicating_scans(live_server, alice, 
     proxy = _AnswerDroppingProxy(urlparse(live_server.url).port)
     try:
         proxied = type("Server", (), {"url": f"http://127.0.0.1:{proxy.port}"})()
-        code, records, stderr = run_client(proxied, token_get_or_create(user=alice)[0].key, tmp_path, "--timeout", "0")
+        code, records, stderr = run_client(proxied, token_create(user=alice)[1], tmp_path, "--timeout", "0")
     finally:
         proxy.close()
     assert proxy.dropped == 1 and "sending the same files again" in stderr, stderr

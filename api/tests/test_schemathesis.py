@@ -16,7 +16,7 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from api.services import token_get_or_create
+from api.services import token_create
 from reports.services import model_card
 from scans.tests.factories import dicom_bytes, image_bytes, make_done_scan
 
@@ -38,7 +38,7 @@ def api_schema(db):
 
 @pytest.fixture
 def alice_token(alice) -> str:
-    return token_get_or_create(user=alice)[0].key
+    return token_create(user=alice)[1]
 
 
 @pytest.fixture

@@ -1,10 +1,11 @@
 """The API token page (accounts:api_token): create, replace, revoke; the key is shown once."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from accounts.audit import AuditAction
 from accounts.models import AuditEvent
+from api.models import ApiToken
+from api.services import token_create, token_hash
 
 pytestmark = pytest.mark.django_db
 URL = "/accounts/api-token/"
@@ -28,27 +29,43 @@ def test_it_is_linked_from_the_menu(alice_client):
 def test_it_creates_a_token_and_shows_it_once(alice_client, alice):
     assert "You have no API token" in alice_client.get(URL).content.decode()
     response = alice_client.post(URL, {"action": "create"})
-    token = Token.objects.get(user=alice)
-    assert response.status_code == 200 and token.key in response.content.decode()
+    token = ApiToken.objects.get(user=alice)
+    key = response.context["new_key"]
+    assert response.status_code == 200 and key in response.content.decode() and token.key_hash == token_hash(key)
     assert AuditEvent.objects.filter(action=AuditAction.TOKEN_CREATED, actor=alice).count() == 1
     again = alice_client.get(URL).content.decode()
-    assert token.key not in again and "You have an API token" in again
+    assert key not in again and "You have an API token" in again
+
+
+def test_it_shows_when_each_token_expires_and_was_last_used(alice_client, alice):
+    from rest_framework.test import APIClient
+
+    from django.template.defaultfilters import date
+    from django.utils.timezone import localtime
+
+    token, key = token_create(user=alice)
+    page = alice_client.get(URL).content.decode()
+    assert f"{token.prefix}…" in page and date(localtime(token.expires_at), "DATE_FORMAT") in page and "never" in page
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    api.get("/api/v1/scans/")
+    assert "never" not in alice_client.get(URL).content.decode()
 
 
 def test_it_replaces_the_token(alice_client, alice):
     alice_client.post(URL, {"action": "create"})
-    old = Token.objects.get(user=alice).key
+    old = ApiToken.objects.get(user=alice).key_hash
     alice_client.post(URL, {"action": "create"})
-    assert Token.objects.get(user=alice).key != old
+    assert ApiToken.objects.get(user=alice).key_hash != old
     assert AuditEvent.objects.filter(action=AuditAction.TOKEN_CREATED).count() == 2
 
 
 def test_it_revokes_the_token(alice_client, alice, bob):
     alice_client.post(URL, {"action": "create"})
-    Token.objects.create(user=bob)
+    token_create(user=bob)
     response = alice_client.post(URL, {"action": "revoke"})
     assert response.status_code == 302
-    assert not Token.objects.filter(user=alice).exists() and Token.objects.filter(user=bob).exists()
+    assert not ApiToken.objects.filter(user=alice).exists() and ApiToken.objects.filter(user=bob).exists()
     [event] = AuditEvent.objects.filter(action=AuditAction.TOKEN_REVOKED)
     assert event.actor == alice
     alice_client.post(URL, {"action": "revoke"})  # nothing left to revoke: no second event
@@ -61,4 +78,4 @@ def test_it_enforces_csrf(alice):
     client = Client(enforce_csrf_checks=True)
     client.force_login(alice)
     assert client.post(URL, {"action": "create"}).status_code == 403
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
