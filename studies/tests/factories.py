@@ -90,3 +90,20 @@ def nifti_bytes(image: nibabel.Nifti1Image, *, gz: bool = False) -> bytes:
 
 def nifti_upload(image: nibabel.Nifti1Image, *, gz: bool = True, name: str = "brain.nii.gz") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, nifti_bytes(image, gz=gz), content_type="application/gzip")
+
+
+def dicom_series_from_pictures(paths, **kwargs) -> list[tuple[str, bytes, float]]:
+    """A series like dicom_series, whose slices carry the pixels of real pictures (e.g. training MRI slices)."""
+    import pydicom
+    from PIL import Image
+
+    files = dicom_series(len(paths), shuffle=False, **kwargs)
+    out = []
+    for (name, data, z), path in zip(files, paths):
+        ds = pydicom.dcmread(io.BytesIO(data))
+        pixels = np.asarray(Image.open(path).convert("L"), dtype=np.uint16) * 16
+        ds.Rows, ds.Columns = pixels.shape
+        ds.PixelData = pixels.tobytes()
+        out.append((name, dicom_bytes(ds), z))
+    random.Random(17).shuffle(out)
+    return out
