@@ -69,22 +69,3 @@ def study_series(*, study: Study) -> list[Series]:
         row.ordered_slices = by_series[row.pk]
     return series
 
-
-def study_slice_rows(*, study: Study) -> list[dict]:
-    """Every slice of the study in order, for the viewer: its scan's status and the AI's latest probabilities.
-
-    The probabilities are the AI's record (what the strip chart draws); a slice's answer (final
-    label, state) is its scan's, shown on the slice's own page.
-    """
-    from django.db.models import OuterRef, Subquery
-
-    from scans.models import Prediction
-
-    latest = Prediction.objects.filter(scan=OuterRef("scan_id")).order_by("-created_at", "-pk")
-    rows = (
-        StudySlice.objects.filter(series__study=study)
-        .annotate(probabilities=Subquery(latest.values("probabilities")[:1]), ai_label=Subquery(latest.values("label")[:1]))
-        .order_by("series__number", "position")
-        .values("scan_id", "scan__status", "series__number", "position", "location_mm", "probabilities", "ai_label")
-    )
-    return list(rows)

@@ -17,14 +17,15 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.audit import AuditAction, AuditOutcome, audit_record
 from ml.config import NO_TUMOUR_CLASS
 from ml.wording import format_probability
+from scans.answer import answer_of
 from scans.labels import label_name
 from scans.models import ScanStatus
 from studies.errors import StudyRejected
 from studies.forms import StudyUploadForm
 from studies.models import Study
-from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series, study_slice_rows
+from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series
 from studies.services import study_ingest
-from studies.summary import StudyState
+from studies.summary import StudyState, study_slices_with_answers
 
 LIST_PAGE_SIZE = 20
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
@@ -93,21 +94,23 @@ def _tumour_probability(probabilities: dict | None) -> float | None:
 def _status_payload(study: Study) -> dict:
     progress = study_progress(study=study)
     slices = []
-    for row in study_slice_rows(study=study):
-        scan_id, done = row["scan_id"], row["scan__status"] == ScanStatus.DONE
-        tumour = _tumour_probability(row["probabilities"]) if done else None
+    for scan in study_slices_with_answers(study=study):
+        done = scan.status == ScanStatus.DONE
+        tumour = _tumour_probability(scan.latest_probabilities) if done else None
+        answer = answer_of(scan)  # the slice's answer: final label and state, as on its own page
         slices.append({
-            "scan_id": str(scan_id),
-            "series": row["series__number"],
-            "position": row["position"],
-            "location_mm": row["location_mm"],
-            "status": row["scan__status"],
+            "scan_id": str(scan.id),
+            "series": scan.study_slice.series.number,
+            "position": scan.study_slice.position,
+            "location_mm": scan.study_slice.location_mm,
+            "status": scan.status,
+            "answer_state": answer.state,
+            "answer": answer.short,
             "tumour_probability": tumour,
             "tumour_probability_text": format_probability(tumour) if tumour is not None else "",
-            "ai_label": label_name(row["ai_label"]) if done and row["ai_label"] else "",
-            "image_url": reverse("scans:image", args=[scan_id]),
-            "heatmap_url": reverse("scans:heatmap", args=[scan_id]) if done else None,
-            "scan_url": reverse("scans:detail", args=[scan_id]),
+            "image_url": reverse("scans:image", args=[scan.id]),
+            "heatmap_url": reverse("scans:heatmap", args=[scan.id]) if done else None,
+            "scan_url": reverse("scans:detail", args=[scan.id]),
         })  # fmt: skip
     return {
         "status": study.status,

@@ -69,7 +69,9 @@
 
   function describe(item) {
     if (item.status === "done") {
-      return "AI: " + item.ai_label + " · tumour probability " + item.tumour_probability_text;
+      var text = item.answer;
+      if (item.tumour_probability !== null) text += " · AI tumour probability " + item.tumour_probability_text;
+      return text;
     }
     return { queued: "Waiting for the analyser…", processing: "Analysing…", failed: "The analysis of this slice failed." }[item.status] || item.status;
   }

@@ -76,7 +76,8 @@ def test_the_status_lists_every_slice_with_its_progress(client, alice, study):
     assert status["progress"] == {"total": 3, "finished": 1, "failed": 0} and status["finished"] is False
     done = status["slices"][0]
     assert done["status"] == ScanStatus.DONE and done["tumour_probability"] == pytest.approx(0.9)
-    assert done["tumour_probability_text"] == "90 %" and done["ai_label"] == "Glioma"
+    assert done["tumour_probability_text"] == "90 %" and done["answer_state"] == "analysed"
+    assert done["answer"].startswith("Glioma")
     assert done["image_url"] == reverse("scans:image", args=[first.scan_id])
     assert done["heatmap_url"] == reverse("scans:heatmap", args=[first.scan_id])
     assert [item["position"] for item in status["slices"]] == [0, 1, 2]
