@@ -15,7 +15,7 @@ urlpatterns = [
         name="login",
     ),
     # Django's LogoutView accepts POST only: a link or an image tag cannot log anyone out.
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "password/change/",
         views.PasswordChangeView.as_view(

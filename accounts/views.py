@@ -52,21 +52,30 @@ def security(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/security.html", {"page": page})
 
 
+_NEW_TOKEN_SESSION_KEY = "api_token_shown_once"
+
+
 @require_http_methods(["GET", "POST"])
 def api_token(request: HttpRequest) -> HttpResponse:
-    """Create, replace or revoke the user's REST API token. A new key is shown once, right after it is made."""
+    """Create, replace or revoke the user's REST API tokens.
+
+    POST-redirect-GET: a new key waits in the session for the one GET that follows and is shown
+    there once, so reloading the page never replaces the token just copied.
+    """
     from api.services import token_replace, token_revoke, tokens_for_user
 
-    new_key = None
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            _token, new_key = token_replace(user=request.user, request=request)
+            _token, key = token_replace(user=request.user, request=request)
+            request.session[_NEW_TOKEN_SESSION_KEY] = key  # read and removed by the GET that follows
             messages.success(request, "A new API token was created. Any earlier token no longer works.")
         elif action == "revoke":
+            request.session.pop(_NEW_TOKEN_SESSION_KEY, None)  # a revoked key is never shown
             if token_revoke(user=request.user, request=request):
                 messages.success(request, "Your API token was revoked: scripts that use it are refused from now on.")
-            return redirect("accounts:api_token")
+        return redirect("accounts:api_token")
+    new_key = request.session.pop(_NEW_TOKEN_SESSION_KEY, None)
     tokens = list(tokens_for_user(user=request.user))
     return render(request, "accounts/api_token.html", {"token": tokens[0] if tokens else None, "tokens": tokens, "new_key": new_key})
 
@@ -115,4 +124,15 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         _revoke_api_tokens(self.request, form.user)
+        return response
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's POST-only logout, saying so on the page it lands on."""
+
+    def post(self, request, *args, **kwargs):
+        was_logged_in = request.user.is_authenticated
+        response = super().post(request, *args, **kwargs)
+        if was_logged_in:
+            messages.info(request, "You have been logged out.")
         return response

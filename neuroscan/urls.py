@@ -5,6 +5,7 @@ from neuroscan import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon),  # browsers ask for it even with the <link rel="icon">
     path("accounts/", include("accounts.urls")),
     path("scans/", include("scans.urls")),
     path("studies/", include("studies.urls")),

@@ -31,13 +31,17 @@ class HistoryFilterForm(forms.Form):
             self.fields["state"].choices = [("", "Any state"), *((s, AnswerState.NAMES[s]) for s in states)]
 
     def to_filters(self) -> HistoryFilters:
-        if not self.is_valid():
-            return HistoryFilters()
-        data = self.cleaned_data
+        """The valid filters; an invalid one is left out (and named by invalid_filter_labels), not the lot."""
+        self.is_valid()
+        data = {"q": "", "label": "", "state": "", "date_from": None, "date_to": None}
+        data |= getattr(self, "cleaned_data", {})
         return HistoryFilters(
             label=data["label"],
             state=data["state"],
             date_from=data["date_from"],
             date_to=data["date_to"],
-            query=data["q"].strip(),
+            query=(data["q"] or "").strip(),
         )
+
+    def invalid_filter_labels(self) -> list[str]:
+        return [str(self.fields[name].label or name) for name in self.errors if name in self.fields]

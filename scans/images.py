@@ -191,6 +191,11 @@ def encode_png(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def heat_to_grey(heat: np.ndarray) -> np.ndarray:
+    """(H, W) float heat in [0, 1] -> uint8 (H, W), 255 = most influence."""
+    return np.clip(np.rint(np.nan_to_num(heat, nan=0.0) * 255.0), 0, 255).astype(np.uint8)
+
+
 def encode_thumbnail(pixels: np.ndarray, *, side: int = THUMBNAIL_SIDE) -> bytes:
     image = Image.fromarray(pixels)
     image.thumbnail((side, side), Image.Resampling.LANCZOS)

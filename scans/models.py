@@ -88,6 +88,9 @@ class Prediction(models.Model):
     abstain_kind = models.CharField(max_length=32, blank=True)
     technical_detail = models.CharField(max_length=500, blank=True)  # distances and thresholds, for the record
     heatmap = models.FileField(max_length=255)  # Grad-CAM overlay, PNG
+    # The Grad-CAM heat itself, 8-bit grey PNG at the image's size (0 = no influence, 255 = most):
+    # the result page draws "hottest region only" from it. Blank for predictions made before it existed.
+    heat = models.FileField(max_length=255, blank=True)
     timings_ms = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -98,3 +98,13 @@ def scans_state_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
     """How many of the user's scans are in each answer state (scans.answer.AnswerState)."""
     rows = scans_with_answers(Scan.objects.filter(owner=user)).values("answer_state").annotate(count=Count("pk")).order_by()
     return {row["answer_state"]: row["count"] for row in rows}
+
+
+def scan_same_file_earlier(*, scan: Scan) -> Scan | None:
+    """The owner's most recent earlier scan of the very same stored file (same sha256), if any."""
+    return (
+        Scan.objects.filter(owner_id=scan.owner_id, sha256=scan.sha256, created_at__lte=scan.created_at)
+        .exclude(pk=scan.pk)
+        .order_by("-created_at")
+        .first()
+    )

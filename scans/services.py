@@ -30,7 +30,7 @@ from django.utils import timezone
 from accounts.audit import AuditAction, audit_record
 
 from scans.errors import AnalysisFailed, ScanRejected
-from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, read_display_png
+from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, heat_to_grey, read_display_png
 from scans.models import Prediction, Scan, ScanStatus
 from scans.sandbox import run_limited
 
@@ -338,7 +338,8 @@ def scan_analyse(*, scan_id: uuid.UUID | str, classifier_factory: Callable | Non
     except AnalysisFailed as failure:
         scan_fail(scan_id=scan.id, reason=failure.reason)
         return "failed"
-    _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay))
+    _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay),
+                      heat_png=encode_png(heat_to_grey(explanation.heatmap)))  # fmt: skip
     return "done"
 
 
@@ -372,9 +373,12 @@ def _scan_start(*, scan_id) -> Scan | None:
     return scan
 
 
-def _prediction_store(*, scan_id, result, overlay_png: bytes) -> None:
+def _prediction_store(*, scan_id, result, overlay_png: bytes, heat_png: bytes) -> None:
     storage = default_storage
-    heatmap_name = storage.save(f"scans/{str(scan_id)[:2]}/{scan_id}/heatmap-{uuid.uuid4().hex[:12]}.png", ContentFile(overlay_png))
+    stem = f"scans/{str(scan_id)[:2]}/{scan_id}"
+    run = uuid.uuid4().hex[:12]
+    heatmap_name = storage.save(f"{stem}/heatmap-{run}.png", ContentFile(overlay_png))
+    heat_name = storage.save(f"{stem}/heat-{run}.png", ContentFile(heat_png))
     try:
         with transaction.atomic():
             scan = Scan.objects.select_for_update().get(pk=scan_id)
@@ -393,15 +397,18 @@ def _prediction_store(*, scan_id, result, overlay_png: bytes) -> None:
                 timings_ms={name: float(value) for name, value in result.timings_ms.items()},
             )
             prediction.heatmap.name = heatmap_name
+            prediction.heat.name = heat_name
             prediction.full_clean(validate_constraints=False)  # the constraint is the database's job
             prediction.save()
             _finish(scan, ScanStatus.DONE)
     except (_AlreadyStored, IntegrityError):
         # Another run of the same scan and model won the race: its prediction stands, ours goes.
         storage.delete(heatmap_name)
+        storage.delete(heat_name)
         _scan_mark_done(scan_id=scan_id)
     except BaseException:
         storage.delete(heatmap_name)
+        storage.delete(heat_name)
         raise
     logger.info("Scan %s done.", scan_id)
 

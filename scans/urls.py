@@ -13,5 +13,6 @@ urlpatterns = [
     path("<uuid:scan_id>/image/", views.image, name="image"),
     path("<uuid:scan_id>/thumbnail/", views.thumbnail, name="thumbnail"),
     path("<uuid:scan_id>/heatmap/", views.heatmap, name="heatmap"),
+    path("<uuid:scan_id>/heat/", views.heat, name="heat"),
     path("<uuid:scan_id>/retry/", views.retry, name="retry"),
 ]

@@ -15,10 +15,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import AuditAction, AuditOutcome, audit_record
+from neuroscan.timefmt import format_datetime
 from ml.config import CLASS_NAMES
 from scans import services
 from scans.analyser import analyser_ready
 from scans.answer import AnswerState, answer_of, scans_with_answers
+from scans.durations import scan_durations
 from scans.errors import ScanRejected
 from scans.forms import HistoryFilterForm, UploadForm
 from scans.labels import LABEL_EXPLANATIONS, LABEL_NAMES, label_name
@@ -27,6 +29,7 @@ from scans.responses import private_file_response
 from scans.selectors import (
     scan_get_for_user,
     scan_latest_prediction,
+    scan_same_file_earlier,
     scans_get_many_for_user,
     scans_history_for_user,
     scans_label_counts_for_user,
@@ -105,12 +108,17 @@ def upload(request: HttpRequest) -> HttpResponse:
             results.append({
                 "name": scan.original_name, "ok": True, "scan_id": str(scan.id),
                 "url": reverse("scans:detail", args=[scan.id]), "status_url": reverse("scans:status", args=[scan.id]),
+                "duplicate_of": _duplicate_of(scan),
             })  # fmt: skip
 
     accepted = [result for result in results if result["ok"]]
     if _wants_json(request):
         status = 201 if accepted else _REJECTION_STATUS.get(results[0]["code"], 400)
         return JsonResponse({"results": results}, status=status)
+    for result in accepted:
+        if result["duplicate_of"]:
+            messages.info(request, f"“{result['name']}” is the same file as one you uploaded on "
+                                   f"{result['duplicate_of']['uploaded']}: it is analysed again as a new scan.")  # fmt: skip
     if len(accepted) == len(results):
         if len(accepted) == 1:
             return redirect(accepted[0]["url"])
@@ -119,6 +127,15 @@ def upload(request: HttpRequest) -> HttpResponse:
     # A mixed or refused batch: the accepted files are kept, each refusal is shown beside its file.
     status = 200 if accepted else _REJECTION_STATUS.get(results[0]["code"], 400)
     return _upload_page(request, {"form": UploadForm(), "results": results}, status=status)
+
+
+def _duplicate_of(scan: Scan) -> dict | None:
+    """The same file uploaded before by the same user: pointed out, not refused (a re-read may be wanted)."""
+    earlier = scan_same_file_earlier(scan=scan)
+    if earlier is None:
+        return None
+    return {"scan_id": str(earlier.id), "url": reverse("scans:detail", args=[earlier.id]),
+            "uploaded": format_datetime(earlier.created_at)}  # fmt: skip
 
 
 # --- History ----------------------------------------------------------------------------
@@ -220,8 +237,10 @@ def detail(request: HttpRequest, scan: Scan) -> HttpResponse:
             for label in CLASS_NAMES
         ]  # fmt: skip
     if prediction is not None:
-        # The total last; the database (PostgreSQL jsonb) does not keep the keys' order.
-        context["timings"] = sorted(prediction.timings_ms.items(), key=lambda item: (item[0] == "total", item[0]))
+        # What a user cares about, from the scan's own timestamps; the model's internal timings
+        # stay in the API and the admin.
+        context["durations"] = scan_durations(created_at=scan.created_at, processing_started_at=scan.processing_started_at,
+                                              finished_at=scan.finished_at)  # fmt: skip
     return render(request, "scans/detail.html", context)
 
 
@@ -250,6 +269,16 @@ def heatmap(request: HttpRequest, scan: Scan) -> FileResponse:
         raise Http404("No heatmap yet.")
     audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
     return private_file_response(prediction.heatmap.name, filename="heatmap.png")
+
+
+@scan_view(methods=("GET",))
+def heat(request: HttpRequest, scan: Scan) -> FileResponse:
+    """The Grad-CAM heat as grey levels, for the page's "hottest region only" view."""
+    prediction = scan_latest_prediction(scan=scan)
+    if prediction is None or not prediction.heat:
+        raise Http404("No heat map for this scan.")
+    audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
+    return private_file_response(prediction.heat.name, filename="heat.png")
 
 
 @scan_view(methods=("POST",), for_owner_action=True)

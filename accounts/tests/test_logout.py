@@ -18,3 +18,9 @@ def test_it_rejects_get(client, alice):
     response = client.get(URL)
     assert response.status_code == 405
     assert client.session["_auth_user_id"] == str(alice.pk)
+
+
+def test_it_says_you_have_been_logged_out(client, alice):
+    client.force_login(alice)
+    page = client.post(URL, follow=True).content.decode()
+    assert "You have been logged out." in page

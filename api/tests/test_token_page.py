@@ -29,12 +29,17 @@ def test_it_is_linked_from_the_menu(alice_client):
 def test_it_creates_a_token_and_shows_it_once(alice_client, alice):
     assert "You have no API token" in alice_client.get(URL).content.decode()
     response = alice_client.post(URL, {"action": "create"})
+    assert response.status_code == 302 and response["Location"] == URL  # POST-redirect-GET
     token = ApiToken.objects.get(user=alice)
-    key = response.context["new_key"]
-    assert response.status_code == 200 and key in response.content.decode() and token.key_hash == token_hash(key)
+    shown = alice_client.get(URL)
+    key = shown.context["new_key"]
+    assert key in shown.content.decode() and token.key_hash == token_hash(key)
+    assert 'data-testid="copy-token"' in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
     assert AuditEvent.objects.filter(action=AuditAction.TOKEN_CREATED, actor=alice).count() == 1
-    again = alice_client.get(URL).content.decode()
+    again = alice_client.get(URL).content.decode()  # a reload
     assert key not in again and "You have an API token" in again
+    assert ApiToken.objects.get(user=alice).pk == token.pk  # ... replaced nothing
 
 
 def test_it_shows_when_each_token_expires_and_was_last_used(alice_client, alice):

@@ -144,3 +144,13 @@ def test_it_rejects_post(client, alice):
 def test_it_redirects_anonymous_users_to_login(client):
     response = client.get("/scans/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_invalid_filters_are_named_and_the_valid_ones_kept(client, alice):
+    make_scan(alice, patient_reference="STUDY-1")
+    make_scan(alice, patient_reference="OTHER-2")
+    client.force_login(alice)
+    response = client.get("/scans/?q=STUDY&label=unicorn&date_from=yesterday")
+    assert len(_rows(response)) == 1  # the search still applies
+    page = response.content.decode()
+    assert 'data-testid="filter-errors"' in page and "Label" in page and "From" in page

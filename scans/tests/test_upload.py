@@ -82,7 +82,7 @@ def test_it_answers_json_for_the_per_file_uploader(alice_client, sent_tasks):
     result = response.json()["results"][0]
     scan = Scan.objects.get()
     assert result == {"name": "slice.png", "ok": True, "scan_id": str(scan.id), "url": f"/scans/{scan.id}/",
-                      "status_url": f"/scans/{scan.id}/status/"}  # fmt: skip
+                      "status_url": f"/scans/{scan.id}/status/", "duplicate_of": None}  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -115,3 +115,29 @@ def test_it_asks_for_a_file_when_none_is_sent(alice_client):
 def test_it_refuses_an_overlong_patient_reference(alice_client):
     response = alice_client.post(URL, {"files": [upload_file(image_bytes())], "patient_reference": "x" * 65})
     assert response.status_code == 400 and Scan.objects.count() == 0
+
+
+def test_it_points_out_the_same_file_uploaded_twice(alice_client, alice, sent_tasks):
+    data = image_bytes()
+    first = alice_client.post(URL, {"files": [upload_file(data, "a.png")]}, HTTP_ACCEPT="application/json").json()
+    assert first["results"][0]["duplicate_of"] is None
+    again = alice_client.post(URL, {"files": [upload_file(data, "b.png")]}, HTTP_ACCEPT="application/json").json()
+    duplicate = again["results"][0]["duplicate_of"]
+    assert duplicate["scan_id"] == first["results"][0]["scan_id"] and duplicate["uploaded"].endswith(" UTC")
+    page = alice_client.post(URL, {"files": [upload_file(data, "c.png")]}, follow=True).content.decode()
+    assert "“c.png” is the same file as one you uploaded on" in page
+    assert Scan.objects.filter(owner=alice).count() == 3  # pointed out, not refused
+
+
+def test_another_users_same_file_is_not_pointed_out(client, alice, charlie, sent_tasks):
+    data = image_bytes()
+    client.force_login(charlie)
+    client.post(URL, {"files": [upload_file(data, "a.png")]}, HTTP_ACCEPT="application/json")
+    client.force_login(alice)
+    body = client.post(URL, {"files": [upload_file(data, "a.png")]}, HTTP_ACCEPT="application/json").json()
+    assert body["results"][0]["duplicate_of"] is None
+
+
+def test_the_favicon_is_served_without_login(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")

@@ -91,6 +91,14 @@
       var link = element("a", "", "open result");
       link.href = result.url;
       item.state.appendChild(link);
+      if (result.duplicate_of) {
+        var note = element("div", "file-duplicate", "The same file as one you uploaded on " + result.duplicate_of.uploaded + ": ");
+        note.setAttribute("data-testid", "file-duplicate");
+        var earlier = element("a", "", "earlier result");
+        earlier.href = result.duplicate_of.url;
+        note.appendChild(earlier);
+        item.state.appendChild(note);
+      }
     } else {
       item.row.classList.add("list-group-item-danger");
       item.state.className = "small file-error";
@@ -134,10 +142,14 @@
     if (!pending.length) {
       event.preventDefault();
       summary.textContent = chosen.length ? "All files are uploaded." : "Choose at least one file.";
+      summary.className = chosen.length ? "text-muted small" : "text-danger small fw-semibold";
+      summary.setAttribute("role", chosen.length ? "status" : "alert");
       return;
     }
     event.preventDefault();
     button.disabled = true;
+    summary.className = "text-muted small";
+    summary.setAttribute("role", "status");
     summary.textContent = "Uploading…";
     var accepted = [];
     // One file after another: a clinician's batch is small, and the server stays responsive.
