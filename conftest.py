@@ -84,7 +84,8 @@ def alice(django_user_model):
 @pytest.fixture
 def bob(django_user_model):
     user = _make_user(django_user_model, "bob")
-    user.groups.add(Group.objects.get(name=REVIEWERS_GROUP))
+    # get_or_create: a transactional test's flush removes the group its data migration made.
+    user.groups.add(Group.objects.get_or_create(name=REVIEWERS_GROUP)[0])
     return user
 
 
