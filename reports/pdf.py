@@ -16,6 +16,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Image,
     KeepTogether,
@@ -28,6 +29,7 @@ from reportlab.platypus import (
 
 from ml.wording import format_probability
 from neuroscan.timefmt import format_datetime
+from reports.limitations import clinician_limitations
 from scans.labels import label_name
 
 PORTAL_NAME = "NeuroScan"
@@ -60,7 +62,7 @@ class AnswerSummary:
 
 @dataclass(frozen=True)
 class ReportInput:
-    report_id: str
+    report_id: str  # short and readable, e.g. "NS-7F3C-2A10"
     generated_at: datetime  # timezone-aware
     patient_ref: str  # as typed by the user; never DICOM attributes
     uploaded_at: datetime
@@ -81,6 +83,7 @@ class ReportInput:
     reviews: list[ReviewSummary] = field(default_factory=list)  # oldest first; the last one stands
     refused: bool = False  # the model refused the image as not a brain MRI: no label, no chart, no heatmap
     technical_detail: str = ""  # the numbers behind an abstention, for the record
+    scan_id: str = ""  # the full id, in the footer, for exact tracing
 
 
 def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
@@ -110,12 +113,35 @@ def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
         *_ai_result(report, styles, document.width),
         *_images(report, styles, document.width),
         *_review(report, styles),
+        _signature(report, styles, document.width),
         *_model_summary(report, styles),
         Spacer(1, 4 * mm),
         Paragraph(NOT_A_DIAGNOSIS, styles["notice"]),
     ]
-    document.build(story, onFirstPage=_footer(report), onLaterPages=_footer(report))
+    document.build(story, onFirstPage=_footer(report), onLaterPages=_footer(report), canvasmaker=_NumberedCanvas)
     return buffer.getvalue()
+
+
+class _NumberedCanvas(Canvas):
+    """Holds every page until the end, so that each can say "Page x of y"."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict] = []
+
+    def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont("Helvetica", 7.5)
+            self.setFillColor(colors.grey)
+            self.drawRightString(self._pagesize[0] - 18 * mm, 10 * mm, f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -311,6 +337,23 @@ def _review(report: ReportInput, styles) -> list:
     return parts
 
 
+def _signature(report: ReportInput, styles, width: float) -> KeepTogether:
+    """Lines for the reviewing clinician to sign on paper; the name is filled in when someone reviewed it."""
+    reviewer = _escape(report.reviews[-1].reviewer) if report.reviews else ""
+    table = Table(
+        [[Paragraph("Reviewed by", styles["small"]), "", Paragraph("Signature", styles["small"]), "", Paragraph("Date", styles["small"])],
+         [Paragraph(reviewer, styles["body"]), "", "", "", ""]],
+        colWidths=[width * 0.34, width * 0.04, width * 0.34, width * 0.04, width * 0.24], hAlign="LEFT",
+    )  # fmt: skip
+    table.setStyle(TableStyle([
+        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        ("TOPPADDING", (0, 1), (-1, 1), 8 * mm),
+        # A line to write on under each of the three, not under the gaps between them.
+        *[("LINEBELOW", (column, 1), (column, 1), 0.6, colors.black) for column in (0, 2, 4)],
+    ]))  # fmt: skip
+    return KeepTogether([Paragraph("Reviewing clinician", styles["h2"]), table])
+
+
 def _model_summary(report: ReportInput, styles) -> list:
     card = report.model_card or {}
     metrics = card.get("validation", {}) or card.get("metrics", {}) or {}
@@ -321,10 +364,9 @@ def _model_summary(report: ReportInput, styles) -> list:
     binary = metrics.get("binary") or {}
     if "sensitivity" in binary and "specificity" in binary:
         rows.append(("Tumour vs no tumour", f"sensitivity {binary['sensitivity']:.1%}, specificity {binary['specificity']:.1%}"))
-    limitations = card.get("limitations") or []
-    if limitations:
-        rows.append(("Limitations", "<br/>".join(f"• {_escape(str(item))}" for item in limitations)))
-    return [Paragraph("Model", styles["h2"]), _key_value_table(rows, styles)]
+    rows.append(("Limitations", "<br/>".join(f"• {_escape(item)}" for item in clinician_limitations(card))))
+    # Never split across pages: a limitation read without its heading, or on the next page alone, misleads.
+    return [KeepTogether([Paragraph("Model", styles["h2"]), _key_value_table(rows, styles)])]
 
 
 def _footer(report: ReportInput):
@@ -332,8 +374,8 @@ def _footer(report: ReportInput):
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(document.leftMargin, 10 * mm, f"{PORTAL_NAME} report {report.report_id} — not a diagnosis")
-        canvas.drawRightString(document.pagesize[0] - document.rightMargin, 10 * mm, f"Page {document.page}")
+        trace = f" · scan {report.scan_id}" if report.scan_id else ""
+        canvas.drawString(document.leftMargin, 10 * mm, f"{PORTAL_NAME} report {report.report_id}{trace} — not a diagnosis")
         canvas.restoreState()
 
     return draw

@@ -1,6 +1,7 @@
 """Gather a finished scan's data into a ReportInput: the only place reports reads the database and storage."""
 
 import json
+import re
 from functools import lru_cache
 
 from django.core.files.storage import default_storage
@@ -29,8 +30,23 @@ def _read_model_card(path, modified: float) -> dict:
     return json.loads(path.read_text())
 
 
+def report_short_id(scan_id) -> str:
+    """A report id a person can read out and type: "NS-" and the scan id's first 8 hex digits, e.g. NS-7F3C-2A10."""
+    digits = str(scan_id).replace("-", "").upper()[:8]
+    return f"NS-{digits[:4]}-{digits[4:]}"
+
+
+def _file_name_part(text: str) -> str:
+    """Letters, digits, '-' and '_' only: safe in every file system and in a Content-Disposition header."""
+    kept = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
+    return kept[:40]
+
+
 def report_file_name(scan: Scan) -> str:
-    return f"neuroscan-report-{scan.id}.pdf"
+    """e.g. neuroscan-2026-03-01-STUDY-7-NS-7F3C-2A10.pdf: the scan's date, the patient reference, the report id."""
+    parts = ["neuroscan", timezone.localtime(scan.created_at).strftime("%Y-%m-%d"), _file_name_part(scan.patient_reference),
+             report_short_id(scan.id)]  # fmt: skip
+    return "-".join(part for part in parts if part) + ".pdf"
 
 
 def _read(name: str) -> bytes:
@@ -45,7 +61,8 @@ def report_input_for_scan(*, scan: Scan) -> ReportInput:
         raise ReportNotReady("The analysis of this scan has not finished yet; the report is ready when it is.")
     answer = answer_of(scan)
     return ReportInput(
-        report_id=str(scan.id),
+        report_id=report_short_id(scan.id),
+        scan_id=str(scan.id),
         generated_at=timezone.localtime(),
         patient_ref=scan.patient_reference,
         uploaded_at=timezone.localtime(scan.created_at),

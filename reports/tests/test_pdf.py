@@ -25,7 +25,8 @@ def _png(rgb: bool) -> bytes:
 
 def _report(**changes) -> ReportInput:
     values = dict(
-        report_id="7f3c2a10-0000-4000-8000-000000000001",
+        report_id="NS-7F3C-2A10",
+        scan_id="7f3c2a10-0000-4000-8000-000000000001",
         generated_at=GENERATED,
         patient_ref="WARD-7 bed 3",
         uploaded_at=datetime(2026, 11, 24, 15, 0, tzinfo=UTC),
@@ -60,9 +61,9 @@ def _image_count(pdf: bytes) -> int:
 
 def test_it_contains_the_scan_the_result_and_the_notice():
     text = _text(build_report_pdf(_report()))
-    for expected in ("NeuroScan", "7f3c2a10-0000-4000-8000-000000000001", "2026-11-24 15:30 UTC", "WARD-7 bed 3",
-                     "slice <12>.png", "180 × 200 px, PNG", "Meningioma", "86 %", "neuroscan-cnn-1.0.0",
-                     "Not reviewed", "Not validated clinically", "Not a diagnosis", "Page 1"):  # fmt: skip
+    for expected in ("NeuroScan", "NS-7F3C-2A10", "7f3c2a10-0000-4000-8000-000000000001", "2026-11-24 15:30 UTC",
+                     "WARD-7 bed 3", "slice <12>.png", "180 × 200 px, PNG", "Meningioma", "86 %", "neuroscan-cnn-1.0.0",
+                     "Not reviewed", "not been validated clinically", "Not a diagnosis", "Page 1 of"):  # fmt: skip
         assert expected in text, expected
 
 
@@ -72,7 +73,7 @@ def test_it_embeds_the_original_and_the_overlay():
 
 def test_it_sets_pdf_metadata():
     metadata = PdfReader(io.BytesIO(build_report_pdf(_report()))).metadata
-    assert metadata.title == "NeuroScan report 7f3c2a10-0000-4000-8000-000000000001"
+    assert metadata.title == "NeuroScan report NS-7F3C-2A10"
     assert metadata.author == "NeuroScan"
     assert "not a diagnosis" in metadata.subject
 
@@ -167,3 +168,54 @@ def test_the_benchmark_prints_one_json_line():
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     assert figures["benchmark"] == "report_pdf" and figures["runs"] == 2
     assert 0 < figures["min_ms"] <= figures["median_ms"] <= figures["p95_ms"]
+
+
+def test_it_numbers_pages_x_of_y():
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(build_report_pdf(_report()))).pages]
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text
+
+
+def test_limitations_are_the_clinician_text_not_the_model_cards_technical_list():
+    card = {"version": "v", "limitations": ["see the invert_inside_head probe above", "notumor images come from Br35H"]}
+    text = _text(build_report_pdf(_report(model_card=card)))
+    assert "invert_inside_head" not in text and "see the" not in text and "notumor" not in text
+    assert "One slice can neither rule a tumour in nor rule it out." in text.replace("\n", " ")
+
+
+def test_the_model_card_may_carry_its_own_clinician_limitations():
+    card = {"version": "v", "clinician_limitations": ["Read with the full study, never alone."]}
+    assert "Read with the full study, never alone." in _text(build_report_pdf(_report(model_card=card)))
+
+
+def test_the_model_section_is_never_split_across_pages():
+    # Longer and longer review notes push the model section across the page break; it moves whole.
+    from reports.pdf import ReviewSummary
+
+    pages_of_model = set()
+    for words in range(0, 2000, 100):
+        review = ReviewSummary(decision="confirmed", final_label="meningioma", reviewer="bob",
+                               note="Long note. " * (words // 10), reviewed_at=GENERATED)  # fmt: skip
+        pages = [p.extract_text() for p in PdfReader(io.BytesIO(build_report_pdf(_report(reviews=[review])))).pages]
+        with_heading = [i for i, text in enumerate(pages) if "\nModel\n" in f"\n{text}\n"]
+        with_limits = [i for i, text in enumerate(pages) if "Limitations" in text]
+        with_last_limit = [i for i, text in enumerate(pages) if "validated clinically" in text]
+        assert with_heading == with_limits == with_last_limit and len(with_limits) == 1, words
+        pages_of_model.add(with_limits[0])
+    # Whatever comes before it, the section is laid out as one unbreakable block.
+    from reportlab.platypus import KeepTogether
+
+    from reports.pdf import _model_summary, _styles
+
+    [block] = _model_summary(_report(), _styles())
+    assert isinstance(block, KeepTogether)
+
+
+def test_it_has_a_signature_line_with_the_reviewers_name():
+    from reports.pdf import ReviewSummary
+
+    text = _text(build_report_pdf(_report()))
+    assert "Reviewing clinician" in text and "Signature" in text
+    review = ReviewSummary(decision="confirmed", final_label="meningioma", reviewer="dr_bob", note="", reviewed_at=GENERATED)
+    signed = _text(build_report_pdf(_report(reviews=[review])))
+    assert signed.count("dr_bob") >= 2  # in the review and on the signature line

@@ -22,7 +22,9 @@ def test_the_owner_downloads_a_pdf(client, alice):
     response = client.get(_url(scan))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == f'attachment; filename="neuroscan-report-{scan.id}.pdf"'
+    short = "NS-" + scan.id.hex[:4].upper() + "-" + scan.id.hex[4:8].upper()
+    day = scan.created_at.strftime("%Y-%m-%d")
+    assert response["Content-Disposition"] == f'attachment; filename="neuroscan-{day}-STUDY-4-{short}.pdf"'
     assert response["X-Content-Type-Options"] == "nosniff"
     reader = PdfReader(io.BytesIO(response.content))
     text = "".join(page.extract_text() for page in reader.pages)
