@@ -101,9 +101,10 @@ def scans_state_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
 
 
 def scan_same_file_earlier(*, scan: Scan) -> Scan | None:
-    """The owner's most recent earlier scan of the very same stored file (same sha256), if any."""
+    """The owner's most recent earlier scan of the very same file (same bytes sent, else same stored file)."""
+    same = {"upload_sha256": scan.upload_sha256} if scan.upload_sha256 else {"sha256": scan.sha256}
     return (
-        Scan.objects.filter(owner_id=scan.owner_id, sha256=scan.sha256, created_at__lte=scan.created_at)
+        Scan.objects.filter(owner_id=scan.owner_id, created_at__lte=scan.created_at, **same)
         .exclude(pk=scan.pk)
         .order_by("-created_at")
         .first()

@@ -91,6 +91,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _upload_page(request, {"form": form, "form_error": error}, status=400)
 
     results = []
+    started = timezone.now()  # a scan older than this is the idempotent answer to a repeat
     budget = services.UploadBudget.for_request()
     for uploaded in files:
         try:
@@ -108,7 +109,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             results.append({
                 "name": scan.original_name, "ok": True, "scan_id": str(scan.id),
                 "url": reverse("scans:detail", args=[scan.id]), "status_url": reverse("scans:status", args=[scan.id]),
-                "duplicate_of": _duplicate_of(scan),
+                "duplicate_of": _duplicate_of(scan, started=started),
             })  # fmt: skip
 
     accepted = [result for result in results if result["ok"]]
@@ -116,9 +117,13 @@ def upload(request: HttpRequest) -> HttpResponse:
         status = 201 if accepted else _REJECTION_STATUS.get(results[0]["code"], 400)
         return JsonResponse({"results": results}, status=status)
     for result in accepted:
-        if result["duplicate_of"]:
+        duplicate = result["duplicate_of"]
+        if duplicate and duplicate["same_scan"]:
+            messages.info(request, f"“{result['name']}” was uploaded already, on {duplicate['uploaded']}: "
+                                   "this is that scan, not a new one.")  # fmt: skip
+        elif duplicate:
             messages.info(request, f"“{result['name']}” is the same file as one you uploaded on "
-                                   f"{result['duplicate_of']['uploaded']}: it is analysed again as a new scan.")  # fmt: skip
+                                   f"{duplicate['uploaded']}: it is analysed again as a new scan.")  # fmt: skip
     if len(accepted) == len(results):
         if len(accepted) == 1:
             return redirect(accepted[0]["url"])
@@ -129,13 +134,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     return _upload_page(request, {"form": UploadForm(), "results": results}, status=status)
 
 
-def _duplicate_of(scan: Scan) -> dict | None:
-    """The same file uploaded before by the same user: pointed out, not refused (a re-read may be wanted)."""
-    earlier = scan_same_file_earlier(scan=scan)
+def _duplicate_of(scan: Scan, *, started) -> dict | None:
+    """The same file uploaded before by the same user, pointed out.
+
+    same_scan: a repeat within SCANS_DUPLICATE_WINDOW_SECONDS, answered by ingest with that scan
+    itself; otherwise a new scan was made (a re-read may be wanted) and the earlier one is named.
+    """
+    same_scan = scan.created_at < started
+    earlier = scan if same_scan else scan_same_file_earlier(scan=scan)
     if earlier is None:
         return None
     return {"scan_id": str(earlier.id), "url": reverse("scans:detail", args=[earlier.id]),
-            "uploaded": format_datetime(earlier.created_at)}  # fmt: skip
+            "uploaded": format_datetime(earlier.created_at), "same_scan": same_scan}  # fmt: skip
 
 
 # --- History ----------------------------------------------------------------------------

@@ -117,13 +117,27 @@ def test_it_refuses_an_overlong_patient_reference(alice_client):
     assert response.status_code == 400 and Scan.objects.count() == 0
 
 
-def test_it_points_out_the_same_file_uploaded_twice(alice_client, alice, sent_tasks):
+def test_it_points_out_the_same_file_uploaded_again_soon_as_that_scan(alice_client, alice, sent_tasks):
     data = image_bytes()
     first = alice_client.post(URL, {"files": [upload_file(data, "a.png")]}, HTTP_ACCEPT="application/json").json()
     assert first["results"][0]["duplicate_of"] is None
     again = alice_client.post(URL, {"files": [upload_file(data, "b.png")]}, HTTP_ACCEPT="application/json").json()
     duplicate = again["results"][0]["duplicate_of"]
-    assert duplicate["scan_id"] == first["results"][0]["scan_id"] and duplicate["uploaded"].endswith(" UTC")
+    assert duplicate["scan_id"] == first["results"][0]["scan_id"] and duplicate["same_scan"] is True
+    assert duplicate["uploaded"].endswith(" UTC")
+    page = alice_client.post(URL, {"files": [upload_file(data, "c.png")]}, follow=True).content.decode()
+    assert "was uploaded already, on" in page and "this is that scan, not a new one" in page
+    assert Scan.objects.filter(owner=alice).count() == 1
+
+
+def test_it_points_out_the_same_file_uploaded_again_later_as_a_new_scan(alice_client, alice, sent_tasks, settings):
+    settings.SCANS_DUPLICATE_WINDOW_SECONDS = 0  # past the idempotency window: a new scan is made
+    data = image_bytes()
+    first = alice_client.post(URL, {"files": [upload_file(data, "a.png")]}, HTTP_ACCEPT="application/json").json()
+    again = alice_client.post(URL, {"files": [upload_file(data, "b.png")]}, HTTP_ACCEPT="application/json").json()
+    duplicate = again["results"][0]["duplicate_of"]
+    assert duplicate["scan_id"] == first["results"][0]["scan_id"] and duplicate["same_scan"] is False
+    assert again["results"][0]["scan_id"] != first["results"][0]["scan_id"]
     page = alice_client.post(URL, {"files": [upload_file(data, "c.png")]}, follow=True).content.decode()
     assert "“c.png” is the same file as one you uploaded on" in page
     assert Scan.objects.filter(owner=alice).count() == 3  # pointed out, not refused

@@ -92,11 +92,14 @@
       link.href = result.url;
       item.state.appendChild(link);
       if (result.duplicate_of) {
-        var note = element("div", "file-duplicate", "The same file as one you uploaded on " + result.duplicate_of.uploaded + ": ");
+        var same = result.duplicate_of.same_scan;
+        var note = element("div", "file-duplicate", same
+          ? "Uploaded already, on " + result.duplicate_of.uploaded + ": this is that scan, not a new one."
+          : "The same file as one you uploaded on " + result.duplicate_of.uploaded + ": ");
         note.setAttribute("data-testid", "file-duplicate");
-        var earlier = element("a", "", "earlier result");
+        var earlier = element("a", "", same ? "" : "earlier result");
         earlier.href = result.duplicate_of.url;
-        note.appendChild(earlier);
+        if (!same) note.appendChild(earlier);
         item.state.appendChild(note);
       }
     } else {

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0002_analyser_process'),
+        ('scans', '0003_scan_upload_sha256'),
     ]
 
     operations = [
