@@ -33,7 +33,7 @@ def test_stop_forgets_this_process():
     assert not analyser_ready()
 
 
-def test_a_new_worker_forgets_processes_of_this_machine_that_died(django_capture_on_commit_callbacks):
+def test_a_new_worker_forgets_processes_of_this_machine_that_died():
     from django.utils import timezone
 
     host = socket.gethostname()

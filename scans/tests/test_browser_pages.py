@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from conftest import PASSWORD, screenshot
-from reviews.services import review_create
 from scans.tests.factories import FakeClassifier, FakeExplanation, FakeResult, image_bytes, make_scan
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
