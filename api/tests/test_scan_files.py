@@ -46,7 +46,9 @@ def test_it_serves_the_report_once_done(alice_api, alice):
     response = alice_api.get(f"/api/v1/scans/{scan.id}/report", HTTP_ACCEPT="application/pdf")
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert content(response).startswith(b"%PDF")
-    assert f"neuroscan-report-{scan.id}.pdf" in response["Content-Disposition"]
+    from reports.services import report_file_name
+
+    assert f'filename="{report_file_name(scan)}"' in response["Content-Disposition"]
     assert audited(AuditAction.DOWNLOAD_REPORT, scan)
 
 
