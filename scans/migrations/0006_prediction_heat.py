@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scans', '0003_scan_upload_sha256'),
+        ('scans', '0005_prediction_abstain_kind_from_reason'),
     ]
 
     operations = [
