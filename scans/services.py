@@ -373,12 +373,12 @@ def _scan_start(*, scan_id) -> Scan | None:
     return scan
 
 
-def _prediction_store(*, scan_id, result, overlay_png: bytes, heat_png: bytes) -> None:
+def _prediction_store(*, scan_id, result, overlay_png: bytes, heat_png: bytes | None = None) -> None:
     storage = default_storage
     stem = f"scans/{str(scan_id)[:2]}/{scan_id}"
     run = uuid.uuid4().hex[:12]
     heatmap_name = storage.save(f"{stem}/heatmap-{run}.png", ContentFile(overlay_png))
-    heat_name = storage.save(f"{stem}/heat-{run}.png", ContentFile(heat_png))
+    heat_name = storage.save(f"{stem}/heat-{run}.png", ContentFile(heat_png)) if heat_png is not None else ""
     try:
         with transaction.atomic():
             scan = Scan.objects.select_for_update().get(pk=scan_id)
@@ -403,14 +403,18 @@ def _prediction_store(*, scan_id, result, overlay_png: bytes, heat_png: bytes) -
             _finish(scan, ScanStatus.DONE)
     except (_AlreadyStored, IntegrityError):
         # Another run of the same scan and model won the race: its prediction stands, ours goes.
-        storage.delete(heatmap_name)
-        storage.delete(heat_name)
+        _delete_files(storage, heatmap_name, heat_name)
         _scan_mark_done(scan_id=scan_id)
     except BaseException:
-        storage.delete(heatmap_name)
-        storage.delete(heat_name)
+        _delete_files(storage, heatmap_name, heat_name)
         raise
     logger.info("Scan %s done.", scan_id)
+
+
+def _delete_files(storage, *names: str) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
 
 
 class _AlreadyStored(Exception):

@@ -122,7 +122,9 @@ def test_history_worklist_and_result_fit_a_phone(live_server, browser_page, alic
     screenshot(page, "issue19-phone-result.png")
 
     page.get_by_role("button", name="Toggle navigation").click()
+    page.locator("#nav-main.show").wait_for()  # the menu has finished opening
     page.get_by_role("button", name="Log out").click()
+    page.wait_for_url("**/accounts/login/")
     page.get_by_text("You have been logged out.").wait_for()
     screenshot(page, "issue19-phone-logged-out.png")
     log_in(page, live_server, "bob")
