@@ -10,6 +10,8 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.client_ip import client_ip
+
 USER_AGENT_MAX_LENGTH = 256
 
 
@@ -34,11 +36,6 @@ class AuditOutcome(models.TextChoices):
     SUCCESS = "success", "Success"
     DENIED = "denied", "Denied"
     FAILURE = "failure", "Failure"
-
-
-def client_ip(request: HttpRequest | None) -> str | None:
-    """The peer address Django saw. Behind a proxy, configure the proxy to set REMOTE_ADDR."""
-    return request.META.get("REMOTE_ADDR") or None if request is not None else None
 
 
 def audit_record(

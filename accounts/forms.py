@@ -17,7 +17,7 @@ class RegistrationForm(UserCreationForm):
         return username
 
     def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip().lower()
-        if get_user_model().objects.filter(email__iexact=email).exists():
-            raise forms.ValidationError("An account with this email address exists already. Log in or reset your password.")
-        return email
+        # No "this address has an account" error: registration is open, and that answer would let
+        # anyone test which addresses are clinicians here. The address's owner is told by mail instead
+        # (accounts.services.user_register).
+        return self.cleaned_data["email"].strip().lower()

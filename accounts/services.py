@@ -1,7 +1,9 @@
 """Account writes. Views validate input with forms, then call these."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.core.mail import send_mail
 from django.db import transaction
 
 
@@ -12,11 +14,28 @@ def user_register(*, username: str, email: str, password: str, active: bool = Tr
     An inactive account (NEUROSCAN_REGISTRATION=approval) cannot log in until an administrator
     ticks "Active" in the admin.
     """
-    user = get_user_model()(username=username, email=email.strip().lower(), is_active=active)
+    email = email.strip().lower()
+    already_used = get_user_model().objects.filter(email__iexact=email).exists()
+    user = get_user_model()(username=username, email=email, is_active=active)
     user.set_password(password)
     user.full_clean()
     user.save()
+    if already_used:
+        # The page says nothing (it must not reveal which addresses have accounts); the address's owner hears of it.
+        transaction.on_commit(lambda: _mail_address_reused(email))
     return user
+
+
+def _mail_address_reused(email: str) -> None:
+    send_mail(
+        "NeuroScan: another account was registered with your address",
+        "Someone just registered a new NeuroScan account with this email address, which an account of yours "
+        "already uses. If it was you, you can ignore this message. If not, tell your administrator; "
+        "your own account is unchanged. To sign in to your account, use the login page or reset your password.",
+        settings.DEFAULT_FROM_EMAIL,
+        [email],
+        fail_silently=True,  # a mail server problem must not undo or reveal the registration
+    )
 
 
 @transaction.atomic

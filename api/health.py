@@ -2,6 +2,8 @@
 
 import logging
 import os
+import threading
+import time
 
 from django.db import connection
 
@@ -13,6 +15,10 @@ OK, UNAVAILABLE, UNKNOWN = "ok", "unavailable", "unknown"
 REACHABILITY = (OK, UNAVAILABLE)
 WORKER_REACHABILITY = (OK, UNAVAILABLE, UNKNOWN)
 WORKER_PING_TIMEOUT_SECONDS = 1.0
+# A worker's answer is reused this long: pollers must not each wait out a ping (and flood the broker).
+WORKER_STATUS_CACHE_SECONDS = 5.0
+_worker_cache: dict[str, tuple[float, str]] = {}
+_worker_cache_lock = threading.Lock()
 
 
 def database_status() -> str:
@@ -61,11 +67,23 @@ def broker_status() -> str:
 
 
 def worker_status() -> str:
+    """The last answer of _ping_workers, at most WORKER_STATUS_CACHE_SECONDS old (one ping at a time per process)."""
+    with _worker_cache_lock:
+        cached = _worker_cache.get("status")
+        if cached is not None and time.monotonic() - cached[0] < WORKER_STATUS_CACHE_SECONDS:
+            return cached[1]
+        status = _ping_workers()
+        _worker_cache["status"] = (time.monotonic(), status)
+        return status
+
+
+def _ping_workers() -> str:
     """"ok" if at least one worker answered a ping; "unknown" where the broker cannot broadcast one."""
     if not _broadcast_capable():
         return UNKNOWN
     try:
-        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS)
+        # limit=1: the first reply is enough, no need to wait out the timeout for the others.
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1)
     except Exception as error:
         logger.warning("Health: the worker ping failed (%s).", type(error).__name__)
         return UNAVAILABLE

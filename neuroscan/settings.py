@@ -85,6 +85,7 @@ MIDDLEWARE = [
     # After WhiteNoise: static files keep their own headers; every page gets these.
     "csp.middleware.CSPMiddleware",
     "neuroscan.headers.NoStoreMiddleware",
+    "neuroscan.failures.LengthRequiredMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,6 +144,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTHENTICATION_BACKENDS = [
     # django-axes first, so that a locked-out user is refused before the password is checked.
     "axes.backends.AxesStandaloneBackend",
+    # Then the account-wide ceiling across addresses (accounts.backends).
+    "accounts.backends.AccountCeilingBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -159,6 +162,13 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failures of one account from all addresses together, within the cool-off, that lock it too.
+AXES_ACCOUNT_FAILURE_LIMIT = env_int("AXES_ACCOUNT_FAILURE_LIMIT", 20, minimum=1)
+# The client's address behind a reverse proxy (accounts.client_ip): the header the proxy sets and
+# how many proxies of yours append to it. Empty: REMOTE_ADDR, for a portal reached directly.
+TRUSTED_PROXY_HEADER = env_str("TRUSTED_PROXY_HEADER", "") or ""
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1, minimum=1)
+AXES_CLIENT_IP_CALLABLE = "accounts.client_ip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_ENABLE_ADMIN = True

@@ -14,3 +14,6 @@ urlpatterns = [
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The database down answers 503 with Retry-After instead of a 500 (neuroscan.failures).
+handler500 = "neuroscan.failures.server_error"

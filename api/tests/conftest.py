@@ -6,6 +6,16 @@ from rest_framework.test import APIClient
 from api.services import token_create
 
 
+@pytest.fixture(autouse=True)
+def _fresh_worker_status():
+    """Each test asks the workers itself: no answer cached by an earlier test (api.health caches a few seconds)."""
+    from api import health
+
+    health._worker_cache.clear()
+    yield
+    health._worker_cache.clear()
+
+
 def token_client(user) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token_create(user=user)[1]}")
