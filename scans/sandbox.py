@@ -1,9 +1,11 @@
 """Run one decode in a child process with a memory ceiling and a deadline.
 
 Decoders are C code fed by strangers: a header check catches the known bombs, this catches the
-rest. The child is forked (cheap: it shares the parent's pages until it writes), lowers its own
-address-space limit with resource.setrlimit, runs the function and sends the result back through
-a pipe. Running out of memory, crashing or overrunning the deadline ends the child, never the web
+rest. The child comes from multiprocessing's fork server: a small, single-threaded process that
+imported the decoders once and forks a fresh child per file (forking the web process itself
+would copy whatever its other threads hold locked: a loaded TensorFlow, a test's browser, and
+the child could hang). The child lowers its own address-space limit with resource.setrlimit,
+runs the function and sends the result back through a pipe. Running out of memory, crashing or overrunning the deadline ends the child, never the web
 worker, and comes back as ScanRejected. The child touches no database and no storage.
 """
 
@@ -17,7 +19,9 @@ from collections.abc import Callable
 
 from scans.errors import ScanRejected
 
-_FORK = multiprocessing.get_context("fork")
+_FORK = multiprocessing.get_context("forkserver")
+# Imported once in the fork server, not again for every file.
+_FORK.set_forkserver_preload(["scans.images", "scans.dicom"])
 
 TOO_MUCH_MEMORY = "Decoding this image needs more memory than the portal allows for one file. Upload a single slice at its native resolution."
 TOO_SLOW = "Decoding this image took too long ({seconds:g} s at most per file). Upload a single slice, saved plainly."

@@ -5,8 +5,6 @@ committed. Each one must be refused quickly, with a message, and leave nothing b
 """
 
 import io
-import os
-import signal
 import struct
 import time
 
@@ -17,6 +15,7 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.uid import DeflatedExplicitVRLittleEndian, JPEGBaseline8Bit
 
 from scans import sandbox
+from scans.tests import sandbox_targets as targets
 from scans.errors import ScanRejected
 from scans.frame_headers import j2k_header, jpeg_header
 from scans.images import MAX_JPEG_SCANS, decode_upload
@@ -189,47 +188,31 @@ def test_a_dicom_jpeg_with_too_many_scans_is_refused():
 # --- Decoding under a memory ceiling and a deadline ----------------------------------------------
 
 
-def _allocate(megabytes: int) -> int:
-    return len(bytearray(megabytes * 1024 * 1024))
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-def _crash() -> None:
-    os.kill(os.getpid(), signal.SIGSEGV)
-
-
-def _refuse() -> None:
-    raise ScanRejected("no, thank you", code="too_large")
-
-
 def test_the_sandbox_returns_the_result_of_a_decode():
-    assert sandbox.run_limited(_allocate, 10, memory_bytes=256 << 20, seconds=10) == 10 << 20
+    assert sandbox.run_limited(targets.allocate, 10, memory_bytes=256 << 20, seconds=10) == 10 << 20
 
 
 def test_the_sandbox_refuses_a_decode_that_needs_too_much_memory():
     with pytest.raises(ScanRejected, match="more memory than the portal allows") as raised:
-        sandbox.run_limited(_allocate, 4096, memory_bytes=256 << 20, seconds=20)
+        sandbox.run_limited(targets.allocate, 4096, memory_bytes=256 << 20, seconds=20)
     assert raised.value.code == "too_large"
 
 
 def test_the_sandbox_stops_a_decode_that_takes_too_long():
     started = time.monotonic()
     with pytest.raises(ScanRejected, match="took too long"):
-        sandbox.run_limited(_sleep, 30, memory_bytes=256 << 20, seconds=1)
+        sandbox.run_limited(targets.sleep, 30, memory_bytes=256 << 20, seconds=1)
     assert time.monotonic() - started < 5
 
 
 def test_the_sandbox_survives_a_crashing_decoder():
     with pytest.raises(ScanRejected, match="decoder stopped"):
-        sandbox.run_limited(_crash, memory_bytes=256 << 20, seconds=10)
+        sandbox.run_limited(targets.crash, memory_bytes=256 << 20, seconds=10)
 
 
 def test_the_sandbox_passes_refusals_through():
     with pytest.raises(ScanRejected, match="no, thank you") as raised:
-        sandbox.run_limited(_refuse, memory_bytes=256 << 20, seconds=10)
+        sandbox.run_limited(targets.refuse, memory_bytes=256 << 20, seconds=10)
     assert raised.value.code == "too_large"
 
 
