@@ -82,8 +82,9 @@ def _ping_workers() -> str:
     if not _broadcast_capable():
         return UNKNOWN
     try:
-        # limit=1: the first reply is enough, no need to wait out the timeout for the others.
-        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS, limit=1)
+        # Not limit=1 ("stop at the first reply"): with the Redis transport it made a live worker read as
+        # unavailable in the real-stack test. The cache above is what keeps pollers from waiting.
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_SECONDS)
     except Exception as error:
         logger.warning("Health: the worker ping failed (%s).", type(error).__name__)
         return UNAVAILABLE
