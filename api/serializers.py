@@ -8,7 +8,7 @@ from api.health import REACHABILITY, WORKER_REACHABILITY
 from ml.config import CLASS_NAMES
 from reviews.models import ReviewDecision
 from ml.wording import ABSTAIN_KINDS, format_probability
-from scans.answer import SOURCE_AI, SOURCE_REVIEWER, Answer, AnswerState, answer_of
+from scans.answer import ANSWER_SOURCES, Answer, AnswerState, answer_of
 from scans.models import Prediction, Scan, ScanStatus
 
 PATIENT_REF_MAX_LENGTH = 64  # as scans.forms.UploadForm and Scan.patient_reference
@@ -153,7 +153,7 @@ class FinalSerializer(serializers.Serializer):
         help_text="The standing review's label, else the AI's; null when not analysed, failed or unfinished.",
     )  # fmt: skip
     label_display = serializers.CharField(allow_blank=True)
-    source = serializers.ChoiceField(choices=[SOURCE_AI, SOURCE_REVIEWER], allow_null=True, help_text="Who gave the answer.")
+    source = serializers.ChoiceField(choices=ANSWER_SOURCES, allow_null=True, help_text="Who gave the answer.")
     reviewer = serializers.CharField(allow_null=True)
     reviewed_at = serializers.DateTimeField(allow_null=True)
     headline = serializers.CharField(help_text="The first line to show, e.g. `Glioma`, or the state when there is no label.")

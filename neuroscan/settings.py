@@ -415,5 +415,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewDecisionEnum": "reviews.models.ReviewDecision.choices",
         "ReachabilityEnum": "api.health.REACHABILITY",
         "WorkerReachabilityEnum": "api.health.WORKER_REACHABILITY",
+        "AnswerSourceEnum": "scans.answer.ANSWER_SOURCES",
+        "AnswerStateEnum": "scans.answer.AnswerState.VALUES",
+        "StudySourceEnum": "studies.models.StudySource.choices",
+        "StudyStatusEnum": "studies.models.StudyStatus.choices",
     },
 }

@@ -50,6 +50,7 @@ class AnswerState:
 
 SOURCE_AI = "ai"
 SOURCE_REVIEWER = "reviewer"
+ANSWER_SOURCES = [SOURCE_AI, SOURCE_REVIEWER]
 NOT_MRI_HEADLINE = "Not analysed — this does not look like a brain MRI"
 UNUSABLE_HEADLINE = "Not analysed — a reviewer marked this image as not a brain MRI or unusable"
 
