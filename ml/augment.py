@@ -144,3 +144,33 @@ def augment_batch(images: tf.Tensor, labels: tf.Tensor, tissue_contrast_probabil
 def batch_augmenter(tissue_contrast_probability: float = 0.0):
     """The (images, labels) -> (images, labels) function for tf.data.Dataset.map."""
     return functools.partial(augment_batch, tissue_contrast_probability=tissue_contrast_probability)
+
+
+def augment_batch_with_masks(images: tf.Tensor, masks: tf.Tensor, tissue_contrast_probability: float) -> tuple[tf.Tensor, tf.Tensor]:
+    """(B, S, S, 1) images and (B, S, S, 1) lesion masks in [0, 1] -> both augmented.
+
+    The geometry (rotation, shift, zoom, aspect, flips) moves image and mask together; everything
+    else (resolution, blur, tissue contrast, intensity, noise) touches the image only.
+    """
+    moved = random_affine(tf.concat([images, masks], axis=-1))  # (B, S, S, 2)
+    images, masks = moved[..., :1], moved[..., 1:]
+    images = random_resolution(images)
+    images = random_blur(images)
+    if tissue_contrast_probability > 0:
+        images = random_tissue_contrast(images, tissue_contrast_probability)
+    return random_intensity(images), masks
+
+
+def augmented(images, seed: int):
+    """uint8 (N, S, S) numpy -> float32 (N, S, S) numpy: one pass of the training augmentation (for
+    batch-norm re-estimation and the OOD fit, which must see what training saw)."""
+    import numpy as np
+
+    tf.random.set_seed(seed)
+    pipeline = (
+        tf.data.Dataset.from_tensor_slices((images, np.zeros(len(images), np.int32)))
+        .map(lambda image, label: (random_jpeg(image), label))
+        .batch(128)
+        .map(augment_batch)
+    )
+    return np.concatenate([batch.numpy()[..., 0] for batch, _ in pipeline])

@@ -80,19 +80,14 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
     load_ms = (time.perf_counter() - started) * 1000.0
     images = bench_images()
     timings: dict[str, list[float]] = {"predict": [], "predict_gradcam": []}
-    # Calls where the first reader said "no tumour", so the second reader read the slice too.
-    second_reading: dict[str, list[float]] = {"predict": [], "predict_gradcam": []}
     for name, call in (("predict", classifier.predict), ("predict_gradcam", classifier.analyse)):
         for number in range(warm_up):
             call(images[number % len(images)])
         for number in range(repeats):
             image = images[number % len(images)]
             started = time.perf_counter()
-            result = call(image)
-            elapsed = (time.perf_counter() - started) * 1000.0
-            timings[name].append(elapsed)
-            if "second_reader" in (result if name == "predict" else result[0]).timings_ms:
-                second_reading[name].append(elapsed)
+            call(image)
+            timings[name].append((time.perf_counter() - started) * 1000.0)
     peak_rss_mb = peak_rss_megabytes()
     return {
         "model_version": classifier.model_version,
@@ -102,9 +97,6 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
         "repeats": repeats,
         "predict_ms": percentiles(timings["predict"]),
         "predict_gradcam_ms": percentiles(timings["predict_gradcam"]),
-        "second_reader_rate": round(len(second_reading["predict"]) / repeats, 3),
-        "predict_ms_with_second_reader": percentiles(second_reading["predict"]) if second_reading["predict"] else None,
-        "predict_gradcam_ms_with_second_reader": percentiles(second_reading["predict_gradcam"]) if second_reading["predict_gradcam"] else None,
         "model_load_ms": round(load_ms, 1),
         "peak_rss_mb": round(peak_rss_mb, 1),
         # Other processes on the same two cores inflate every number above; this says how busy they were.
@@ -120,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=200)
     arguments = parser.parse_args(argv)
-    from ml.train import configure_tensorflow
+    from ml.runtime import configure_tensorflow
 
     configure_tensorflow()
     print(json.dumps(bench(arguments.repeats)))

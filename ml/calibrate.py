@@ -1,11 +1,17 @@
-"""Fit what sits on top of the trained network, all from the grouped split:
+"""Fit what sits on top of the trained network, from the validation side of every source
+(ml.sources), and write it next to the weights:
 
-- the softmax temperature (minimum NLL on the validation split),
-- the confidence threshold for abstaining (see ml.calibration.choose_abstain_threshold),
-- the Mahalanobis out-of-distribution detector (Gaussian on clean + augmented training
-  features; threshold = OOD_PERCENTILE of clean + augmented training/validation distances).
+- the softmax temperature (minimum NLL over the five outputs on validation),
+- the Mahalanobis feature-distance detector (Gaussian on clean + augmented training MRIs of both
+  MRI sources; refusal threshold = OOD_PERCENTILE of validation MRI distances, and a stricter
+  NO_TUMOUR_DISTANCE_PERCENTILE that a "no tumour" answer must stay inside),
+- the "not a brain MRI" threshold on the fifth output (MRI_FALSE_REFUSAL of validation MRIs refused at most),
+- the abstain threshold for tumour answers (ml.calibration.choose_abstain_threshold),
+- the "no tumour" threshold: the lowest on the grid whose silent misses (tumour slices answered
+  "no tumour" without abstaining) stay at or below SILENT_MISS_TARGET on every validation source
+  and every LGG sequence, through ml.decision.decide itself.
 
-    python -m ml.calibrate            # writes ml/weights/calibration.json and ood.npz
+    python -m ml.calibrate --weights-dir ml/.cache/runs/v2     # writes calibration.json and ood.npz there
 """
 
 import argparse
@@ -15,21 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from ml import config
-from ml.calibration import (
-    choose_abstain_threshold,
-    coverage_table,
-    expected_calibration_error,
-    fit_temperature,
-    negative_log_likelihood,
-    softmax,
-)
+from ml.calibration import choose_abstain_threshold, coverage_table, expected_calibration_error, fit_temperature, negative_log_likelihood, softmax
 from ml.ood import MahalanobisDetector
 
-AUGMENTED_COPIES = 2  # augmented passes over the training and validation images for the OOD fit
+SILENT_MISS_TARGET = 0.005
+NO_TUMOUR_GRID = tuple(round(value, 3) for value in np.concatenate([np.arange(0.50, 0.95, 0.01), np.arange(0.95, 0.9995, 0.001)]))
+NO_TUMOUR_DISTANCE_PERCENTILE = 97.5
+MRI_FALSE_REFUSAL = 0.005  # the not-MRI output's threshold refuses at most this share of validation MRIs
+NOT_MRI_THRESHOLD_RANGE = (0.05, 0.5)
 
 
 def network_outputs(model, images: np.ndarray, batch_size: int = 128) -> tuple[np.ndarray, np.ndarray]:
-    """float (N, S, S) in [0, 1] -> (logits (N, K), OOD features (N, D)), as the classifier computes them."""
+    """float (N, S, S) in [0, 1] -> (logits (N, 5), OOD features (N, D)), as the classifier computes them."""
     from ml.model import classifier_outputs, inference_outputs_model
 
     outputs_model = inference_outputs_model(model)
@@ -42,64 +45,123 @@ def network_outputs(model, images: np.ndarray, batch_size: int = 128) -> tuple[n
     return np.concatenate(logits).astype(np.float64), np.concatenate(features).astype(np.float64)
 
 
-def augmented(images: np.ndarray, seed: int) -> np.ndarray:
-    """uint8 (N, S, S) -> float32 (N, S, S): one pass of the training augmentation."""
-    import tensorflow as tf
-
-    from ml.augment import augment_batch, random_jpeg
-
-    tf.random.set_seed(seed)
-    pipeline = (
-        tf.data.Dataset.from_tensor_slices((images, np.zeros(len(images), np.int32)))
-        .map(lambda image, label: (random_jpeg(image), label))
-        .batch(128)
-        .map(augment_batch)
-    )
-    return np.concatenate([batch.numpy()[..., 0] for batch, _ in pipeline])
+def validation_groups(records) -> dict[str, np.ndarray]:
+    """The groups whose silent-miss rate must each stay under target: each MRI source, and each LGG sequence."""
+    sources = np.array([record.source for record in records])
+    sequences = np.array([record.sequence for record in records])
+    groups = {"kaggle": sources == "kaggle", "lgg": sources == "lgg"}
+    for sequence in ("t1", "flair", "t1c"):
+        groups[f"lgg_{sequence}"] = (sources == "lgg") & (sequences == sequence)
+    return groups
 
 
-def calibrate(weights_dir: Path, split_file: Path, cache_path: Path) -> dict:
+def silent_misses(kinds: list, predicted: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """(N,) decision kinds, predicted and true diagnosis indices -> (N,) bool: a tumour answered "no tumour" without abstaining."""
+    from ml.decision import NO_TUMOUR_INDEX
+
+    answered = np.array([kind is None for kind in kinds])
+    return answered & (predicted == NO_TUMOUR_INDEX) & (truth != NO_TUMOUR_INDEX)
+
+
+def decide_all(probabilities: np.ndarray, not_mri: np.ndarray, distances: np.ndarray, thresholds) -> list:
+    from ml.decision import decide
+
+    return [decide(p, float(q), float(d), thresholds).kind for p, q, d in zip(probabilities, not_mri, distances)]
+
+
+def choose_no_tumour_threshold(probabilities, not_mri, distances, truth, groups: dict[str, np.ndarray], base) -> tuple[float, list[dict]]:
+    """-> (the lowest grid threshold meeting SILENT_MISS_TARGET in every group, the table of every grid value tried)."""
+    from dataclasses import replace
+
+    from ml.decision import NO_TUMOUR_INDEX
+
+    predicted = probabilities.argmax(axis=1)
+    table = []
+    for threshold in NO_TUMOUR_GRID:
+        kinds = decide_all(probabilities, not_mri, distances, replace(base, no_tumour=threshold))
+        missed = silent_misses(kinds, predicted, truth)
+        normal = truth == NO_TUMOUR_INDEX
+        answered_normal = np.array([kind is None for kind in kinds]) & normal & (predicted == NO_TUMOUR_INDEX)
+        row = {"threshold": threshold, "silent_miss_rate": {}, "no_tumour_coverage": {}}
+        for name, members in groups.items():
+            tumours = members & ~normal
+            row["silent_miss_rate"][name] = float(missed[tumours].mean()) if tumours.any() else None
+            row["no_tumour_coverage"][name] = float(answered_normal[members & normal].mean()) if (members & normal).any() else None
+        table.append(row)
+        if all(rate is None or rate <= SILENT_MISS_TARGET for rate in row["silent_miss_rate"].values()):
+            return threshold, table
+    return NO_TUMOUR_GRID[-1], table
+
+
+def calibrate(weights_dir: Path, data_dir: Path, index_file: Path = config.SPLIT_V2_FILE, cache_path: Path | None = None) -> dict:
     import keras
 
     import ml.model  # noqa: F401  registers the custom layer
-    from ml.data import read_split
-    from ml.train import split_indices
+    from ml.augment import augmented
+    from ml.data import load_sources_cache, sources_cache_file
+    from ml.decision import Thresholds
+    from ml.inference import split_probabilities
+    from ml.sources import TRAIN, VALIDATION, load_or_build_index
 
     model = keras.models.load_model(weights_dir / config.WEIGHTS_FILE_NAME, compile=False)
-    with np.load(cache_path) as arrays:
-        images, labels, paths = arrays["images"], arrays["labels"], arrays["paths"]
-    train_index, validation_index = split_indices(paths, read_split(split_file)["validation"])
-    train_images, validation_images = images[train_index], images[validation_index]
-    train_labels, validation_labels = labels[train_index], labels[validation_index]
+    records = load_or_build_index(data_dir, index_file)
+    cache = load_sources_cache(records, data_dir, int(model.input_shape[1]), cache_path or sources_cache_file(int(model.input_shape[1])))
+    labels = cache["labels"]
+    is_mri = np.array([record.source != "not_mri" for record in records])
+    validation = np.array([record.side == VALIDATION for record in records])
+    train_mri = np.flatnonzero(is_mri & np.array([record.side == TRAIN for record in records]))
+    validation_index = np.flatnonzero(validation)
+    validation_mri = np.flatnonzero(validation & is_mri)
 
-    validation_logits, validation_features = network_outputs(model, validation_images / 255.0)
-    temperature = fit_temperature(validation_logits, validation_labels)
-    before, after = softmax(validation_logits), softmax(validation_logits, temperature)
-    confidences, correct = after.max(axis=1), after.argmax(axis=1) == validation_labels
-    threshold = choose_abstain_threshold(confidences, correct)
+    logits, features = network_outputs(model, cache["images"][validation_index] / 255.0)
+    temperature = fit_temperature(logits, labels[validation_index])
+    before, after = softmax(logits), softmax(logits, temperature)
 
-    _, train_features = network_outputs(model, train_images / 255.0)
-    augmented_train_features = [network_outputs(model, augmented(train_images, seed))[1] for seed in range(AUGMENTED_COPIES)]
-    augmented_validation_features = [network_outputs(model, augmented(validation_images, 100 + seed))[1] for seed in range(AUGMENTED_COPIES)]
-    fit_features = np.concatenate([train_features, *augmented_train_features])
-    fit_labels = np.concatenate([train_labels] * (1 + AUGMENTED_COPIES))
-    reference = np.concatenate([validation_features, *augmented_validation_features, *augmented_train_features])
+    # Feature distance: a Gaussian per diagnosis on clean + augmented training MRIs of both MRI sources.
+    _, train_features = network_outputs(model, cache["images"][train_mri] / 255.0)
+    _, augmented_features = network_outputs(model, augmented(cache["images"][train_mri], config.SEED))
+    _, augmented_validation = network_outputs(model, augmented(cache["images"][validation_mri], config.SEED + 1))
+    fit_features = np.concatenate([train_features, augmented_features])
+    fit_labels = np.concatenate([labels[train_mri]] * 2)
+    mri_rows = is_mri[validation_index]
+    reference = np.concatenate([features[mri_rows], augmented_validation])
     detector = MahalanobisDetector.fit(fit_features, fit_labels, reference, len(config.CLASS_NAMES), config.OOD_PERCENTILE)
     detector.save(weights_dir / config.OOD_FILE_NAME)
-    ood_threshold = detector.threshold
+
+    probabilities, not_mri = split_probabilities(logits, temperature)
+    distances = detector.distances(features)
+    mri_probabilities, mri_truth = probabilities[mri_rows], labels[validation_index][mri_rows]
+    not_mri_threshold = float(np.clip(np.quantile(not_mri[mri_rows], 1.0 - MRI_FALSE_REFUSAL), *NOT_MRI_THRESHOLD_RANGE))
+    accepted = (not_mri[mri_rows] < not_mri_threshold) & (distances[mri_rows] <= detector.threshold)
+    confidences, correct = mri_probabilities.max(axis=1), mri_probabilities.argmax(axis=1) == mri_truth
+    abstain_threshold = choose_abstain_threshold(confidences[accepted], correct[accepted])
+    no_tumour_distance = float(min(np.percentile(distances[mri_rows], NO_TUMOUR_DISTANCE_PERCENTILE), detector.threshold))
+    base = Thresholds(abstain_threshold, 0.5, not_mri_threshold, detector.threshold, no_tumour_distance)
+    groups = {name: members[mri_rows] for name, members in validation_groups([records[i] for i in validation_index]).items()}
+    no_tumour_threshold, no_tumour_table = choose_no_tumour_threshold(mri_probabilities, not_mri[mri_rows], distances[mri_rows], mri_truth, groups, base)
 
     calibration = {
         "temperature": temperature,
-        "abstain_threshold": threshold,
-        "ece_before": expected_calibration_error(before, validation_labels),
-        "ece_after": expected_calibration_error(after, validation_labels),
-        "nll_before": negative_log_likelihood(before, validation_labels),
-        "nll_after": negative_log_likelihood(after, validation_labels),
-        "ood_threshold": ood_threshold,
+        "abstain_threshold": abstain_threshold,
+        "no_tumour_threshold": no_tumour_threshold,
+        "no_tumour_distance_threshold": no_tumour_distance,
+        "not_mri_threshold": not_mri_threshold,
+        "ood_threshold": detector.threshold,
         "ood_percentile": config.OOD_PERCENTILE,
         "ood_layers": list(config.OOD_FEATURE_LAYERS),
-        "ood_fit": f"{len(fit_labels)} training feature vectors (clean + {AUGMENTED_COPIES} augmented copies)",
-        "coverage_table": coverage_table(confidences, correct),
+        "ood_fit": f"{len(fit_labels)} feature vectors of training MRIs (brain-mri + lgg, clean + 1 augmented copy)",
+        "rules": {
+            "temperature": "minimum NLL over the five outputs on the validation side of every source",
+            "not_mri_threshold": f"the {1 - MRI_FALSE_REFUSAL:.1%} quantile of validation MRIs' not-MRI probability, clipped to {NOT_MRI_THRESHOLD_RANGE}",
+            "no_tumour_threshold": f"lowest grid value with silent misses <= {SILENT_MISS_TARGET:.1%} on every validation source and LGG sequence (chosen and reported on the same validation images: an optimistic estimate)",
+            "no_tumour_distance_threshold": f"{NO_TUMOUR_DISTANCE_PERCENTILE} percentile of validation MRI feature distances",
+        },
+        "ece_before": expected_calibration_error(before, labels[validation_index]),
+        "ece_after": expected_calibration_error(after, labels[validation_index]),
+        "nll_before": negative_log_likelihood(before, labels[validation_index]),
+        "nll_after": negative_log_likelihood(after, labels[validation_index]),
+        "coverage_table": coverage_table(confidences[accepted], correct[accepted]),
+        "no_tumour_threshold_table": no_tumour_table,
     }
     (weights_dir / config.CALIBRATION_FILE_NAME).write_text(json.dumps(calibration, indent=1) + "\n")
     return calibration
@@ -108,16 +170,13 @@ def calibrate(weights_dir: Path, split_file: Path, cache_path: Path) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights-dir", type=Path, default=config.WEIGHTS_DIR)
-    parser.add_argument("--split-file", type=Path, default=config.SPLIT_FILE)
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--data-dir", type=Path, default=config.data_dir())
     arguments = parser.parse_args(argv)
-    from ml.data import default_cache_file
-    from ml.train import configure_tensorflow
+    from ml.runtime import configure_tensorflow
 
     configure_tensorflow()
-    calibration = calibrate(arguments.weights_dir, arguments.split_file, arguments.cache or default_cache_file(config.IMAGE_SIZE))
-    summary = {key: value for key, value in calibration.items() if key != "coverage_table"}
-    print(json.dumps(summary))
+    calibration = calibrate(arguments.weights_dir, arguments.data_dir)
+    print(json.dumps({key: value for key, value in calibration.items() if not key.endswith("table")}))
 
 
 if __name__ == "__main__":

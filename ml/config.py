@@ -6,10 +6,17 @@ from pathlib import Path
 # --- Classes -----------------------------------------------------------------------------
 CLASS_NAMES = ("glioma", "meningioma", "notumor", "pituitary")
 NO_TUMOUR_CLASS = "notumor"
+# The network has a fifth output for "not a brain MRI", learnt from real examples (outlier
+# exposure with not-brain-mri/). It is never a diagnosis: a slice whose fifth output wins is refused.
+NOT_MRI_CLASS = "not_mri"
+NETWORK_CLASSES = CLASS_NAMES + (NOT_MRI_CLASS,)
+NOT_MRI_INDEX = NETWORK_CLASSES.index(NOT_MRI_CLASS)
 
 # --- Model input ---------------------------------------------------------------------------
 IMAGE_SIZE = 160  # the model sees one (IMAGE_SIZE, IMAGE_SIZE, 1) grey slice
-LAST_CONV_LAYER_NAME = "last_conv"  # Grad-CAM target: output of the last convolutional block
+LAST_CONV_LAYER_NAME = "last_conv"  # Grad-CAM target: output of the last convolutional block (S/8 = 20x20)
+LOGITS_LAYER_NAME = "logits"  # (B, 5) class logits, NETWORK_CLASSES order
+SEGMENTATION_LAYER_NAME = "segmentation"  # (B, 20, 20, 1) lesion logits, trained from the LGG masks
 FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features
 # Layers whose spatially averaged activations, concatenated, feed the OOD check. The mid-level
 # block describes local structure (tissue texture, edges, contrast patterns); on an intermediate
@@ -61,6 +68,14 @@ def data_dir() -> Path:
     return Path(override) if override else REPO_ROOT.parent / "shared" / "data"
 
 
+def lgg_dir() -> Path:
+    return data_dir() / "lgg"
+
+
+def not_mri_dir() -> Path:
+    return data_dir() / "not-brain-mri"
+
+
 def training_images_dir() -> Path:
     return data_dir() / "brain-mri" / "Training"
 
@@ -68,6 +83,20 @@ def training_images_dir() -> Path:
 def duplicate_groups_file() -> Path:
     return data_dir() / "brain-mri" / "duplicate_groups.tsv"
 
+
+# --- Training sources ---------------------------------------------------------------------------
+SPLIT_V2_FILE = ARTIFACTS_DIR / "split_sources.json"  # every source's train / validation / held-out assignment
+LGG_VALIDATION_FRACTION = 0.2  # of each institution's patients (at least one patient per institution)
+NOT_MRI_VALIDATION_FRACTION = 0.2
+# Kinds of not-brain-mri/ never used for training nor for choosing a threshold: the honest estimate
+# of refusing a kind the model has never seen. Each has relatives in training (other X-rays, other
+# CT, other photographs, other screen/paper images), as kinds in the wild would.
+HELD_OUT_NOT_MRI_KINDS = ("knee_xray", "abdomen_ct", "dermoscopy", "document")
+# Kinds with two source collections are split by source: validation is the other collection.
+NOT_MRI_VALIDATION_SOURCES = {"head_ct": "MinaMelek/brain-ct-abnormality", "dental_xray": "Ahmedhamed3/landmark-xray-dataset"}
+# Share of each training batch drawn from each source (sampled with replacement from each stream).
+SOURCE_MIX = {"kaggle": 0.45, "lgg": 0.40, "not_mri": 0.15}
+LGG_MATCHED_BRAIN_AREA = 0.7  # "brain-area matched" LGG metrics use slices at or above this fraction
 
 # --- Training --------------------------------------------------------------------------------
 SEED = 1234

@@ -1,4 +1,4 @@
-"""Dataset index, the duplicate-group-aware validation split, and the preprocessed cache.
+"""The brain-mri/ index and its duplicate-group-aware validation split, and the preprocessed cache of every source.
 
 The training folder holds many copies of the same picture (exact, mirrored, rotated,
 contrast-shifted). `duplicate_groups.tsv` (shipped with the data) assigns every file to a
@@ -125,44 +125,65 @@ def read_split(split_file: Path = config.SPLIT_FILE) -> dict:
     return json.loads(split_file.read_text())
 
 
-def _load_one(arguments: tuple[Path, int]) -> np.ndarray:
-    """(file path, size) -> uint8 (size, size) preprocessed picture."""
-    path, size = arguments
-    return np.round(preprocess(decode_image_file(path), size) * 255).astype(np.uint8)
+# --- All sources (ml.sources) -------------------------------------------------------------------
 
 
-def default_cache_file(size: int) -> Path:
-    return config.CACHE_DIR / f"training_{size}.npz"
+def _load_source_record(arguments: tuple[Path, Path | None, int]) -> tuple[np.ndarray, np.ndarray | None]:
+    """(image path, mask path or None, size) -> (uint8 (size, size) picture, uint8 (size, size) mask or None)."""
+    from ml.preprocess import apply_geometry, preprocess_with_geometry
+
+    path, mask_path, size = arguments
+    picture, geometry = preprocess_with_geometry(decode_image_file(path), size)
+    mask = None
+    if mask_path is not None:
+        mask_pixels = decode_image_file(mask_path)
+        if mask_pixels.ndim == 3:  # 1-bit PNG as documented, but decoders may hand back RGB(A)
+            mask_pixels = mask_pixels[:, :, :3].max(axis=2)
+        mask = np.round(apply_geometry(mask_pixels > 127, geometry, size) * 255).astype(np.uint8)
+    return np.round(picture * 255).astype(np.uint8), mask
 
 
-def build_cache(images_dir: Path, groups_file: Path, size: int, cache_path: Path, workers: int = config.CPU_THREADS) -> None:
-    """Decode + preprocess every usable training file once -> .npz (images uint8 (N, size, size), labels, paths)."""
-    records, _ = index_training_images(groups_file)
-    arguments = [(images_dir / record.relative_path, size) for record in records]
+def sources_cache_file(size: int) -> Path:
+    return config.CACHE_DIR / f"sources_{size}.npz"
+
+
+def build_sources_cache(records, data_dir: Path, size: int, cache_path: Path, workers: int = config.CPU_THREADS) -> None:
+    """Decode + preprocess every record of ml.sources once -> .npz: images and masks uint8 (N, size, size)
+    (masks are zero where has_mask is False), labels (N,) NETWORK_CLASSES indices, in the index's order."""
+    from ml.sources import source_folder
+
+    arguments = [
+        (source_folder(record.source, data_dir) / record.relative_path, (data_dir / "lgg" / record.mask) if record.mask else None, size)
+        for record in records
+    ]
+    images = np.zeros((len(records), size, size), np.uint8)
+    masks = np.zeros((len(records), size, size), np.uint8)
+    has_mask = np.zeros(len(records), bool)
     with multiprocessing.Pool(workers) as pool:
-        results = []
-        for done, result in enumerate(pool.imap(_load_one, arguments, chunksize=16), start=1):
-            results.append(result)
-            if done % 500 == 0 or done == len(arguments):
-                print(f"cache: {done}/{len(arguments)} images", file=sys.stderr, flush=True)
+        for index, (picture, mask) in enumerate(pool.imap(_load_source_record, arguments, chunksize=32)):
+            images[index] = picture
+            if mask is not None:
+                masks[index], has_mask[index] = mask, True
+            if (index + 1) % 2000 == 0 or index + 1 == len(arguments):
+                print(f"cache: {index + 1}/{len(arguments)} images", file=sys.stderr, flush=True)
     cache_path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        cache_path,
-        images=np.stack(results),
-        labels=np.array([record.class_index for record in records], dtype=np.int32),
-        paths=np.array([record.relative_path for record in records]),
-    )
+    labels = np.array([record.label_index for record in records], dtype=np.int32)
+    np.savez(cache_path, images=images, masks=masks, has_mask=has_mask, labels=labels, paths=np.array([f"{r.source}/{r.relative_path}" for r in records]))
 
 
-def load_cache(images_dir: Path, groups_file: Path, size: int, cache_path: Path) -> dict[str, np.ndarray]:
-    """The preprocessed training set, decoded on first use and read from the .npz afterwards."""
+def load_sources_cache(records, data_dir: Path, size: int, cache_path: Path) -> dict[str, np.ndarray]:
+    """The preprocessed images of every source, built on first use; checked against the index order."""
     if not cache_path.exists():
-        build_cache(images_dir, groups_file, size, cache_path)
+        build_sources_cache(records, data_dir, size, cache_path)
     with np.load(cache_path) as arrays:
-        return {name: arrays[name] for name in arrays.files}
+        cache = {name: arrays[name] for name in arrays.files}
+    if list(cache["paths"]) != [f"{r.source}/{r.relative_path}" for r in records]:
+        raise ValueError(f"{cache_path} was built from another index; delete it to rebuild")
+    return cache
 
 
 if __name__ == "__main__":
-    if not config.SPLIT_FILE.exists():
-        write_split(config.duplicate_groups_file(), config.SPLIT_FILE)
-    build_cache(config.training_images_dir(), config.duplicate_groups_file(), config.IMAGE_SIZE, default_cache_file(config.IMAGE_SIZE))
+    from ml.sources import load_or_build_index
+
+    index = load_or_build_index(config.data_dir())
+    load_sources_cache(index, config.data_dir(), config.IMAGE_SIZE, sources_cache_file(config.IMAGE_SIZE))

@@ -22,6 +22,7 @@ import numpy as np
 
 from ml import config
 from ml.calibration import expected_calibration_error
+from ml.wording import ABSTAIN_KINDS
 
 TUMOUR = "tumour"  # ground truth "some tumour", type unknown
 NOT_MRI = "not_mri"  # ground truth "must be refused"
@@ -47,7 +48,7 @@ class Outcome:
     probabilities: tuple[float, ...] = ()
     abstained: bool = False
     flagged_not_mri: bool = False
-    second_reader: bool = False  # the second reader overruled the first reader's "no tumour"
+    abstain_kind: str | None = None  # ml.wording.ABSTAIN_KINDS
     latency_ms: float = 0.0
     original_shape: tuple[int, ...] = ()
 
@@ -113,7 +114,7 @@ def classify_all(classifier, items: Iterable[tuple[str, str, Callable[[], np.nda
                     probabilities=tuple(result.probabilities[class_name] for class_name in config.CLASS_NAMES),
                     abstained=result.abstained,
                     flagged_not_mri=result.refused_as_not_mri,
-                    second_reader=result.second_reader_answered,
+                    abstain_kind=result.abstain_kind,
                     latency_ms=latency,
                     original_shape=tuple(image.shape[:2]),
                 )
@@ -125,6 +126,11 @@ def classify_all(classifier, items: Iterable[tuple[str, str, Callable[[], np.nda
 
 def _rate(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
+
+
+def is_silent_miss(outcome: Outcome) -> bool:
+    """A tumour slice answered "no tumour" without abstaining: the error that harms a patient."""
+    return outcome.truth not in (config.NO_TUMOUR_CLASS, NOT_MRI) and outcome.predicted == config.NO_TUMOUR_CLASS and not outcome.abstained
 
 
 def summarise(outcomes: list[Outcome], model_version: str) -> dict:
@@ -154,6 +160,7 @@ def summarise(outcomes: list[Outcome], model_version: str) -> dict:
     tn = sum(not t and not c for t, c in zip(truly_positive, called_positive))
     fp = sum(not t and c for t, c in zip(truly_positive, called_positive))
 
+    silent = sum(is_silent_miss(outcome) for outcome in mri)
     accepted = [outcome for outcome in four_class if not outcome.abstained]
     probabilities = np.array([outcome.probabilities for outcome in four_class]).reshape(-1, len(names))
     labels = np.array([names.index(outcome.truth) for outcome in four_class], dtype=int)
@@ -166,11 +173,12 @@ def summarise(outcomes: list[Outcome], model_version: str) -> dict:
         "binary": {
             "tp": tp, "fn": fn, "tn": tn, "fp": fp,
             "sensitivity": _rate(tp, tp + fn), "specificity": _rate(tn, tn + fp), "accuracy": _rate(tp + tn, len(mri)),
+            # Of the tumour slices, those answered "no tumour" with no review flag (top-label misses that abstained are not silent).
+            "silent_miss": {"count": silent, "rate": _rate(silent, tp + fn)},
         },  # fmt: skip
         "confusion": {"labels": list(names), "rows_true_columns_predicted": confusion.tolist()},
         "abstained": {"count": sum(outcome.abstained for outcome in mri), "rate": _rate(sum(outcome.abstained for outcome in mri), len(mri))},
-        # Slices the first reader called "no tumour" where the second reader found a tumour (flagged for review).
-        "second_reader_answered": {"count": sum(outcome.second_reader for outcome in mri), "rate": _rate(sum(outcome.second_reader for outcome in mri), len(mri))},
+        "abstained_by_kind": {kind: sum(outcome.abstain_kind == kind for outcome in mri) for kind in ABSTAIN_KINDS},
         "flagged_not_mri_among_mri": {"count": sum(outcome.flagged_not_mri for outcome in mri), "rate": _rate(sum(outcome.flagged_not_mri for outcome in mri), len(mri))},
         "accuracy_on_accepted": _rate(sum(outcome.predicted == outcome.truth for outcome in accepted), len(accepted)),
         "coverage_4class": _rate(len(accepted), len(four_class)),
@@ -195,7 +203,7 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
 
     from ml.inference import Classifier
-    from ml.train import configure_tensorflow
+    from ml.runtime import configure_tensorflow
 
     configure_tensorflow()
     unknown: list[str] = []

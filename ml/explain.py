@@ -25,7 +25,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from ml.evaluate import load_any_image
     from ml.inference import Classifier
-    from ml.train import configure_tensorflow
+    from ml.runtime import configure_tensorflow
 
     configure_tensorflow()
     classifier = Classifier.load(arguments.weights_dir)

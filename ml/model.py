@@ -1,8 +1,10 @@
 """The NeuroScan CNN: one readable builder function, and how the classifier applies it
 (one view of the slice, plus its mirror image when the first view is unsure).
 
-A strided stem and max-pooling bring the 160x160 slice down to 10x10 quickly, so the model
-trains at ~20 ms per image on two CPU cores and predicts in a few milliseconds.
+A strided stem and max-pooling bring the 160x160 slice down to 20x20 quickly, so the model
+trains in tens of ms per image on two CPU cores and predicts in a few milliseconds. The last block
+stays at 20x20 (S/8) so that Grad-CAM can point at a lesion, not at a quarter of the head, and a
+1x1 segmentation head on it is trained from the LGG masks so that those maps follow the lesion.
 """
 
 import keras
@@ -36,9 +38,10 @@ def _conv_block(inputs, filters: int, name: str, last_activation_name: str | Non
 
 
 def build_model(image_size: int = config.IMAGE_SIZE, dropout: float = 0.3) -> keras.Model:
-    """(B, image_size, image_size, 1) grey slices in [0, 1] -> (B, 4) class logits.
+    """(B, image_size, image_size, 1) grey slices in [0, 1] -> [(B, 5) class logits, (B, S/8, S/8, 1) lesion logits].
 
-    Logits, not probabilities: the softmax is applied after temperature scaling.
+    Class logits in NETWORK_CLASSES order (four diagnoses + "not a brain MRI"); logits, not
+    probabilities: the softmax is applied after temperature scaling.
     """
     inputs = keras.Input((image_size, image_size, 1), name="image")
     x = PerImageStandardisation(name="standardise")(inputs)
@@ -51,13 +54,13 @@ def build_model(image_size: int = config.IMAGE_SIZE, dropout: float = 0.3) -> ke
     x = layers.MaxPooling2D(name="stage1_pool")(x)  # (B, S/4, S/4, 32)
     x = _conv_block(x, 64, "stage2")
     x = layers.MaxPooling2D(name="stage2_pool")(x)  # (B, S/8, S/8, 64)
-    x = _conv_block(x, 128, "stage3")
-    x = layers.MaxPooling2D(name="stage3_pool")(x)  # (B, S/16, S/16, 128)
-    x = _conv_block(x, 192, "stage4", last_activation_name=config.LAST_CONV_LAYER_NAME)  # (B, S/16, S/16, 192)
-    features = layers.GlobalAveragePooling2D(name=config.FEATURE_LAYER_NAME)(x)  # (B, 192)
+    x = _conv_block(x, 128, "stage3")  # (B, S/8, S/8, 128)
+    x = _conv_block(x, 128, "stage4", last_activation_name=config.LAST_CONV_LAYER_NAME)  # (B, S/8, S/8, 128)
+    segmentation = layers.Conv2D(1, 1, name=config.SEGMENTATION_LAYER_NAME)(x)  # (B, S/8, S/8, 1)
+    features = layers.GlobalAveragePooling2D(name=config.FEATURE_LAYER_NAME)(x)  # (B, 128)
     x = layers.Dropout(dropout, name="dropout")(features)
-    logits = layers.Dense(len(config.CLASS_NAMES), name="logits")(x)  # (B, 4)
-    return keras.Model(inputs, logits, name="neuroscan_cnn")
+    logits = layers.Dense(len(config.NETWORK_CLASSES), name=config.LOGITS_LAYER_NAME)(x)  # (B, 5)
+    return keras.Model(inputs, [logits, segmentation], name="neuroscan_cnn")
 
 
 def inference_outputs_model(model: keras.Model) -> keras.Model:
@@ -65,7 +68,7 @@ def inference_outputs_model(model: keras.Model) -> keras.Model:
     view: everything Grad-CAM and the OOD check need, in one pass. The OOD features are the
     spatial means of the OOD_FEATURE_LAYERS activations, concatenated."""
     pooled = ops.concatenate([ops.mean(model.get_layer(name).output, axis=(1, 2)) for name in config.OOD_FEATURE_LAYERS], axis=-1)
-    return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.output, pooled])
+    return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.get_layer(config.LOGITS_LAYER_NAME).output, pooled])
 
 
 def mirror(images):

@@ -159,3 +159,13 @@ def map_to_original(square_map: np.ndarray, geometry: CropGeometry) -> np.ndarra
     full = np.zeros((geometry.original_height, geometry.original_width), dtype=np.float32)
     full[geometry.top : geometry.top + geometry.height, geometry.left : geometry.left + geometry.width] = crop
     return full
+
+
+def apply_geometry(mask: np.ndarray, geometry: CropGeometry, size: int = config.IMAGE_SIZE) -> np.ndarray:
+    """(H, W) mask over the original image -> float32 (size, size) over the model input, cut, padded and
+    resized exactly as preprocess_grey did to the image (the inverse of map_to_original)."""
+    crop = mask[geometry.top : geometry.top + geometry.height, geometry.left : geometry.left + geometry.width].astype(np.float32)
+    square = np.zeros((geometry.square_side, geometry.square_side), dtype=np.float32)
+    square[geometry.pad_top : geometry.pad_top + geometry.height, geometry.pad_left : geometry.pad_left + geometry.width] = crop
+    interpolation = cv2.INTER_AREA if geometry.square_side > size else cv2.INTER_LINEAR
+    return np.clip(cv2.resize(square, (size, size), interpolation=interpolation), 0.0, 1.0)

@@ -1,15 +1,23 @@
-"""Train the NeuroScan CNN.
+"""Train the NeuroScan CNN on every source at once.
 
-    python -m ml.train --epochs 30 --max-minutes 70          # the real run
-    python -m ml.train --measure-batches 20                  # time a few training steps first
+    python -m ml.train --measure-batches 20                          # time a few steps first
+    python -m ml.train --epochs 24 --max-minutes 80 --output-dir ml/.cache/runs/v2   # the real run
+    python -m ml.train --resume --output-dir ml/.cache/runs/v2       # continue a cut-off run
 
-Reads the preprocessed cache (built once from the data folder), trains with augmentation on
-the training side of the grouped split, keeps the best epoch (validation accuracy, then loss)
-as ml/weights/neuroscan_cnn.keras, logs every epoch to training_log.csv, and stops early when
-validation stops improving or the time budget is spent.
+Sources and their split come from ml.sources (written once to ml/artifacts/split_sources.json).
+Each batch is drawn from three streams in fixed shares (config.SOURCE_MIX): Kaggle `brain-mri/`
+(four classes), LGG (each sequence of a slice its own grey image: glioma or no tumour, same
+patients and scanners on both sides) and `not-brain-mri/` (the fifth output, outlier exposure; the
+held-out kinds never). LGG slices also train the segmentation head from their masks.
+
+Every epoch the averaged (EMA) weights are measured on each source's validation side; the best
+epoch by the mean of Kaggle 4-class accuracy, LGG balanced tumour accuracy, not-MRI validation
+refusal and MRI acceptance is saved as <output-dir>/neuroscan_cnn.keras. The full state (with the
+optimizer) is saved every epoch as checkpoint.keras, so --resume loses at most one epoch.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -19,52 +27,24 @@ import numpy as np
 
 from ml import config
 
+# Evaluation and checkpoints use an exponential moving average of the weights (~200 steps):
+# it smooths the step-to-step noise that made validation accuracy swing between epochs.
+EMA_MOMENTUM = 0.995
+SEGMENTATION_LOSS_WEIGHT = 0.5
+TISSUE_CONTRAST_PROBABILITY = 0.1  # random grey-level maps on 10 % of images: the sequence must not give the class away
+STEPS_PER_EPOCH = 300
+CHECKPOINT_NAME = "checkpoint.keras"
+PROGRESS_NAME = "progress.json"
 
-def configure_tensorflow(threads: int = config.CPU_THREADS) -> None:
-    """Fix thread counts before TensorFlow starts its pools; a no-op once TF already runs."""
+
+def segmentation_loss(targets, logits):
+    """(B, h, w, 2) [lesion fraction, has-mask] and (B, h, w, 1) logits -> (B,) binary cross-entropy
+    over the images that have a mask (zero for the others)."""
     import tensorflow as tf
 
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    except RuntimeError:
-        pass  # TensorFlow was initialised by the caller (a test, a notebook): keep its pools
-
-
-def split_indices(paths: np.ndarray, validation_paths: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """(N,) cache paths -> (training indices, validation indices)."""
-    is_validation = np.isin(paths, np.array(validation_paths))
-    return np.flatnonzero(~is_validation), np.flatnonzero(is_validation)
-
-
-def make_datasets(
-    images: np.ndarray,
-    labels: np.ndarray,
-    train_index: np.ndarray,
-    validation_index: np.ndarray,
-    batch_size: int,
-    seed: int,
-    tissue_contrast_probability: float = 0.0,
-):
-    """uint8 (N, S, S) images -> (augmented training tf.data, plain validation tf.data) of (B, S, S, 1) float."""
-    import tensorflow as tf
-
-    from ml.augment import batch_augmenter, random_jpeg
-
-    training = (
-        tf.data.Dataset.from_tensor_slices((images[train_index], labels[train_index]))
-        .shuffle(len(train_index), seed=seed, reshuffle_each_iteration=True)
-        .map(lambda image, label: (random_jpeg(image), label), num_parallel_calls=tf.data.AUTOTUNE)
-        .batch(batch_size, drop_remainder=True)
-        .map(batch_augmenter(tissue_contrast_probability), num_parallel_calls=tf.data.AUTOTUNE)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    validation = (
-        tf.data.Dataset.from_tensor_slices((images[validation_index][..., np.newaxis].astype(np.float32) / 255.0, labels[validation_index]))
-        .batch(64)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    return training, validation
+    fraction, has_mask = targets[..., :1], targets[..., 1:]
+    per_pixel = tf.nn.sigmoid_cross_entropy_with_logits(labels=fraction, logits=logits) * has_mask
+    return tf.reduce_mean(per_pixel, axis=(1, 2, 3)) * 4.0  # lesions are small; rescaled to weigh like the class loss
 
 
 def save_inference_model(model, image_size: int, path: Path) -> None:
@@ -76,113 +56,6 @@ def save_inference_model(model, image_size: int, path: Path) -> None:
     temporary = path.with_name(path.name + ".tmp.keras")
     clean.save(temporary)
     os.replace(temporary, path)
-
-
-def make_best_checkpoint_callback(image_size: int, weights_file: Path, patience: int, deadline: float):
-    """Keeps the best epoch (higher val accuracy, ties -> lower val loss); stops on patience or deadline."""
-    import keras
-
-    class BestCheckpoint(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.best_score = None
-            self.epochs_without_improvement = 0
-            self.epoch_started = 0.0
-            self.best_epoch = None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.epoch_started = time.monotonic()
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            score = (round(float(logs["val_accuracy"]), 5), -float(logs["val_loss"]))
-            seconds = time.monotonic() - self.epoch_started
-            improved = self.best_score is None or score > self.best_score
-            if improved:
-                self.best_score = score
-                self.best_epoch = epoch + 1
-                self.epochs_without_improvement = 0
-                save_inference_model(self.model, image_size, weights_file)
-            else:
-                self.epochs_without_improvement += 1
-            print(
-                f"epoch {epoch + 1}: {seconds:.0f} s, loss {logs['loss']:.4f}, acc {logs['accuracy']:.4f}, "
-                f"val_loss {logs['val_loss']:.4f}, val_acc {logs['val_accuracy']:.4f}"
-                + (" -> saved" if improved else f" (no improvement for {self.epochs_without_improvement})"),
-                flush=True,
-            )
-            if self.epochs_without_improvement >= patience:
-                print(f"early stop: no improvement for {patience} epochs", flush=True)
-                self.model.stop_training = True
-            elif time.time() + seconds > deadline:
-                print("time budget spent: stopping before the next epoch would overrun it", flush=True)
-                self.model.stop_training = True
-
-    return BestCheckpoint()
-
-
-def recalibrate_batch_norm(model, images: np.ndarray, seed: int, passes: int = 2, batch_size: int = 64) -> None:
-    """Re-estimate every batch-norm layer's moving mean/variance on augmented training images.
-
-    During training the moving statistics trail weights that change every step, and validation
-    accuracy swung by several points from epoch to epoch. Re-estimating them once on the final
-    weights (no gradient step; weights unchanged) removes that lag. uint8 (N, S, S) images.
-    """
-    import keras
-
-    from ml.calibrate import augmented
-
-    batch_norm_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    for layer in batch_norm_layers:
-        layer.momentum = 0.98  # an average over the last ~50 batches (~3,200 images)
-    rng = np.random.default_rng(seed)
-    for number in range(passes):
-        pictures = augmented(images, seed + number)  # (N, S, S) float32
-        order = rng.permutation(len(pictures))
-        for start in range(0, len(order), batch_size):
-            # training=True makes batch-norm use and accumulate batch statistics; nothing else is updated.
-            model(pictures[order[start : start + batch_size], :, :, np.newaxis], training=True)
-    for layer in batch_norm_layers:
-        layer.momentum = 0.99
-
-
-def recalibrate_saved_model(output_dir: Path, split_file: Path, cache_path: Path, seed: int = config.SEED) -> dict:
-    """Load the saved best model, re-estimate batch-norm statistics, keep the result if validation agrees.
-
-    Writes batch_norm_recalibration.json (validation accuracy before/after) next to the weights.
-    """
-    import json
-
-    import keras
-
-    import ml.model  # noqa: F401  registers the custom layer
-    from ml.data import read_split
-
-    weights_file = output_dir / config.WEIGHTS_FILE_NAME
-    model = keras.models.load_model(weights_file, compile=False)
-    with np.load(cache_path) as arrays:
-        images, labels, paths = arrays["images"], arrays["labels"], arrays["paths"]
-    train_index, validation_index = split_indices(paths, read_split(split_file)["validation"])
-    validation_images = images[validation_index][..., np.newaxis].astype(np.float32) / 255.0
-
-    def validation_accuracy() -> float:
-        logits = np.concatenate([np.asarray(model(validation_images[start : start + 128], training=False)) for start in range(0, len(validation_images), 128)])
-        return float((logits.argmax(axis=1) == labels[validation_index]).mean())
-
-    before = validation_accuracy()
-    recalibrate_batch_norm(model, images[train_index], seed)
-    after = validation_accuracy()
-    kept = after >= before
-    if kept:
-        save_inference_model(model, int(model.input_shape[1]), weights_file)
-    report = {"validation_accuracy_before": before, "validation_accuracy_after": after, "kept": kept, "data": "training split, training augmentation, 2 passes, momentum 0.98"}
-    (output_dir / config.BATCH_NORM_REPORT_NAME).write_text(json.dumps(report, indent=1) + "\n")
-    return report
-
-
-# Evaluation and checkpoints use an exponential moving average of the weights (~200 steps):
-# it smooths the step-to-step noise that made validation accuracy swing between epochs.
-EMA_MOMENTUM = 0.995
 
 
 def compile_model(model, steps_per_epoch: int, epochs: int, learning_rate: float) -> None:
@@ -197,136 +70,209 @@ def compile_model(model, steps_per_epoch: int, epochs: int, learning_rate: float
     )
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate=schedule, weight_decay=1e-4, use_ema=True, ema_momentum=EMA_MOMENTUM),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
+        loss=[keras.losses.SparseCategoricalCrossentropy(from_logits=True), segmentation_loss],
+        loss_weights=[1.0, SEGMENTATION_LOSS_WEIGHT],
     )
 
 
-def measure_training_speed(model, training, batches: int, batch_size: int) -> None:
-    """Time `batches` training steps after two warm-up steps; print ms per image and epoch estimate."""
+def source_streams(cache: dict, records, batch_size: int, seed: int, tissue_contrast_probability: float):
+    """-> an endless tf.data stream of (images (B, S, S, 1), (labels (B,), segmentation targets (B, S/8, S/8, 2))),
+    each batch drawn from the training side of every source in config.SOURCE_MIX shares."""
+    import tensorflow as tf
+
+    from ml.augment import augment_batch_with_masks, random_jpeg
+    from ml.sources import TRAIN
+
+    cell = 8  # the last block works at S/8
+    streams, weights = [], []
+    for offset, (source, share) in enumerate(sorted(config.SOURCE_MIX.items())):
+        index = np.array([i for i, record in enumerate(records) if record.source == source and record.side == TRAIN])
+        if len(index) == 0:
+            continue
+        stream = (
+            tf.data.Dataset.from_tensor_slices((cache["images"][index], cache["masks"][index], cache["has_mask"][index].astype(np.float32), cache["labels"][index]))
+            .shuffle(len(index), seed=seed + offset, reshuffle_each_iteration=True)
+            .repeat()
+        )
+        streams.append(stream)
+        weights.append(share)
+
+    def to_model_input(images, masks, has_mask, labels):
+        images = tf.cast(images[..., tf.newaxis], tf.float32) / 255.0
+        masks = tf.cast(masks[..., tf.newaxis], tf.float32) / 255.0
+        images, masks = augment_batch_with_masks(images, masks, tissue_contrast_probability)
+        fraction = tf.nn.avg_pool2d(masks, cell, cell, "VALID")  # (B, S/8, S/8, 1)
+        valid = tf.ones_like(fraction) * has_mask[:, tf.newaxis, tf.newaxis, tf.newaxis]
+        return images, (labels, tf.concat([fraction, valid], axis=-1))
+
+    def jpeg_sometimes(images, masks, has_mask, labels):
+        return tf.cast(tf.round(random_jpeg(images)[..., 0] * 255.0), tf.uint8), masks, has_mask, labels
+
+    mixed = tf.data.Dataset.sample_from_datasets(streams, weights=[w / sum(weights) for w in weights], seed=seed)
+    return (
+        mixed.map(jpeg_sometimes, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size, drop_remainder=True)
+        .map(to_model_input, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def validation_scores(model, cache: dict, records) -> dict:
+    """Per-source validation figures of the model as it is now (plain argmax, no calibration)."""
+    from ml.sources import VALIDATION
+
+    validation = np.array([i for i, record in enumerate(records) if record.side == VALIDATION])
+    images = cache["images"][validation][..., np.newaxis].astype(np.float32) / 255.0
+    logits = np.concatenate([np.asarray(model(images[start : start + 128], training=False)[0]) for start in range(0, len(images), 128)])
+    labels = cache["labels"][validation]
+    sources = np.array([records[i].source for i in validation])
+    refused = logits.argmax(axis=1) == config.NOT_MRI_INDEX
+    diagnosis = logits[:, : len(config.CLASS_NAMES)].argmax(axis=1)
+    no_tumour = config.CLASS_NAMES.index(config.NO_TUMOUR_CLASS)
+    kaggle, lgg, not_mri = sources == "kaggle", sources == "lgg", sources == "not_mri"
+    lgg_tumour, lgg_normal = lgg & (labels != no_tumour), lgg & (labels == no_tumour)
+    scores = {
+        "kaggle_accuracy": float((diagnosis[kaggle] == labels[kaggle]).mean()),
+        "lgg_sensitivity": float((diagnosis[lgg_tumour] != no_tumour).mean()),
+        "lgg_specificity": float((diagnosis[lgg_normal] == no_tumour).mean()),
+        "not_mri_refused": float(refused[not_mri].mean()),
+        "mri_refused": float(refused[kaggle | lgg].mean()),
+    }
+    scores["score"] = float(np.mean([scores["kaggle_accuracy"], (scores["lgg_sensitivity"] + scores["lgg_specificity"]) / 2, scores["not_mri_refused"], 1 - scores["mri_refused"]]))
+    return scores
+
+
+def make_epoch_callback(output_dir: Path, image_size: int, cache: dict, records, deadline: float, best_score: float | None):
+    import keras
+
+    class EpochEnd(keras.callbacks.Callback):
+        """Measures every source, keeps the best epoch, writes the resumable checkpoint and the log."""
+
+        def __init__(self):
+            super().__init__()
+            self.best_score = best_score
+            self.started = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.monotonic()
+
+        def on_epoch_end(self, epoch, logs=None):
+            scores = validation_scores(self.model, cache, records)  # EMA weights (SwapEMAWeights runs first)
+            seconds = time.monotonic() - self.started
+            improved = self.best_score is None or scores["score"] > self.best_score
+            if improved:
+                self.best_score = scores["score"]
+                save_inference_model(self.model, image_size, output_dir / config.WEIGHTS_FILE_NAME)
+            row = {"epoch": epoch + 1, "seconds": round(seconds), "loss": round(float(logs.get("loss", float("nan"))), 4), **{k: round(v, 4) for k, v in scores.items()}, "saved": improved}
+            log_file = output_dir / config.TRAINING_LOG_NAME
+            new_log = not log_file.exists()
+            with open(log_file, "a") as handle:
+                if new_log:
+                    handle.write(",".join(row) + "\n")
+                handle.write(",".join(str(value) for value in row.values()) + "\n")
+            self.model.save(output_dir / (CHECKPOINT_NAME + ".tmp.keras"))
+            os.replace(output_dir / (CHECKPOINT_NAME + ".tmp.keras"), output_dir / CHECKPOINT_NAME)
+            (output_dir / PROGRESS_NAME).write_text(json.dumps({"epochs_done": epoch + 1, "best_score": self.best_score}) + "\n")
+            print(json.dumps(row), flush=True)
+            if time.time() + seconds > deadline:
+                print("time budget spent: stopping before the next epoch would overrun it (resume with --resume)", flush=True)
+                self.model.stop_training = True
+
+    return EpochEnd()
+
+
+def measure_training_speed(model, training, batches: int, batch_size: int) -> float:
+    """Time `batches` training steps after two warm-up steps; -> ms per training image (also printed)."""
     iterator = iter(training)
     for _ in range(2):
         model.train_on_batch(*next(iterator))
     started = time.monotonic()
     for _ in range(batches):
         model.train_on_batch(*next(iterator))
-    per_image = (time.monotonic() - started) / (batches * batch_size)
-    print(f"measured: {per_image * 1000:.1f} ms per training image", flush=True)
+    per_image = (time.monotonic() - started) / (batches * batch_size) * 1000.0
+    print(json.dumps({"ms_per_training_image": round(per_image, 1), "seconds_per_epoch": round(per_image * STEPS_PER_EPOCH * batch_size / 1000.0)}), flush=True)
+    return per_image
 
 
 def train(
     data_dir: Path,
     output_dir: Path,
-    split_file: Path,
-    cache_path: Path,
     image_size: int = config.IMAGE_SIZE,
-    epochs: int = 30,
+    epochs: int = 24,
     batch_size: int = config.BATCH_SIZE,
     learning_rate: float = 2e-3,
-    patience: int = 8,
-    max_minutes: float = 70.0,
+    max_minutes: float = 80.0,
     measure_batches: int = 0,
     seed: int = config.SEED,
-    initial_weights: Path | None = None,
-    tissue_contrast_probability: float = 0.0,
+    resume: bool = False,
+    records=None,
+    steps_per_epoch: int = STEPS_PER_EPOCH,
+    cache_path: Path | None = None,
 ) -> Path:
-    """Full training run; returns the path of the saved best model.
-
-    With `initial_weights` (a saved .keras model) training continues from those weights with a
-    fresh learning-rate schedule, appends to the existing log, and only replaces the saved model
-    when validation beats the starting point.
-    """
+    """Full training run (or its continuation with `resume`); returns the path of the saved best model."""
     import keras
 
-    from ml.data import load_cache, read_split, write_split
+    from ml.data import load_sources_cache, sources_cache_file
     from ml.model import build_model
+    from ml.sources import load_or_build_index
 
     keras.utils.set_random_seed(seed)
-    images_dir = data_dir / "brain-mri" / "Training"
-    groups_file = data_dir / "brain-mri" / "duplicate_groups.tsv"
-    split = read_split(split_file) if split_file.exists() else write_split(groups_file, split_file)
-    cache = load_cache(images_dir, groups_file, image_size, cache_path)
-    train_index, validation_index = split_indices(cache["paths"], split["validation"])
-    print(f"data: {len(train_index)} training, {len(validation_index)} validation images at {image_size}px", flush=True)
-    training, validation = make_datasets(cache["images"], cache["labels"], train_index, validation_index, batch_size, seed, tissue_contrast_probability)
-    steps_per_epoch = max(1, len(train_index) // batch_size)
-
-    model = build_model(image_size)
-    compile_model(model, steps_per_epoch, epochs, learning_rate)
-    first_epoch = 0
-    if initial_weights is not None:
-        model.set_weights(keras.models.load_model(initial_weights, compile=False).get_weights())
-        log_file = output_dir / config.TRAINING_LOG_NAME
-        first_epoch = len(log_file.read_text().strip().splitlines()) - 1 if log_file.exists() else 0
-    print(f"model: {model.count_params():,} parameters", flush=True)
+    records = records if records is not None else load_or_build_index(data_dir)
+    cache = load_sources_cache(records, data_dir, image_size, cache_path or sources_cache_file(image_size))
+    training = source_streams(cache, records, batch_size, seed, TISSUE_CONTRAST_PROBABILITY)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    progress_file = output_dir / PROGRESS_NAME
+    first_epoch, best_score = 0, None
+    if resume and progress_file.exists():
+        progress = json.loads(progress_file.read_text())
+        first_epoch, best_score = progress["epochs_done"], progress["best_score"]
+        model = keras.models.load_model(output_dir / CHECKPOINT_NAME, custom_objects={"segmentation_loss": segmentation_loss})
+        print(f"resuming after epoch {first_epoch} (best score {best_score:.4f})", flush=True)
+    else:
+        model = build_model(image_size)
+        compile_model(model, steps_per_epoch, epochs, learning_rate)
+    print(f"model: {model.count_params():,} parameters; {len(records)} records", flush=True)
     if measure_batches:
         measure_training_speed(model, training, measure_batches, batch_size)
         return output_dir
-
-    output_dir.mkdir(parents=True, exist_ok=True)
-    weights_file = output_dir / config.WEIGHTS_FILE_NAME
     deadline = time.time() + max_minutes * 60
-    checkpoint = make_best_checkpoint_callback(image_size, weights_file, patience, deadline)
-    if initial_weights is not None:
-        loss, accuracy = model.evaluate(validation, verbose=0)
-        checkpoint.best_score = (round(float(accuracy), 5), -float(loss))
-        print(f"resumed from {initial_weights}: val_loss {loss:.4f}, val_acc {accuracy:.4f}", flush=True)
     model.fit(
         training,
-        validation_data=validation,
+        steps_per_epoch=steps_per_epoch,
         initial_epoch=first_epoch,
-        epochs=first_epoch + epochs,
+        epochs=epochs,
         verbose=2,
-        # SwapEMAWeights first: validation, the log and the checkpoint all see the averaged weights.
-        callbacks=[
-            keras.callbacks.SwapEMAWeights(swap_on_epoch=True),
-            keras.callbacks.CSVLogger(str(output_dir / config.TRAINING_LOG_NAME), append=first_epoch > 0),
-            checkpoint,
-        ],
+        # SwapEMAWeights first: the per-source validation and the checkpoints see the averaged weights.
+        callbacks=[keras.callbacks.SwapEMAWeights(swap_on_epoch=True), make_epoch_callback(output_dir, image_size, cache, records, deadline, best_score)],
     )
-    return weights_file
+    return output_dir / config.WEIGHTS_FILE_NAME
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, default=config.data_dir(), help="the shared data folder holding brain-mri/")
-    parser.add_argument("--output-dir", type=Path, default=config.WEIGHTS_DIR)
-    parser.add_argument("--split-file", type=Path, default=config.SPLIT_FILE, help="read if present, else written")
-    parser.add_argument("--cache", type=Path, default=None, help="preprocessed .npz cache (default ml/.cache/training_<size>.npz)")
+    parser.add_argument("--data-dir", type=Path, default=config.data_dir(), help="the shared data folder holding brain-mri/, lgg/, not-brain-mri/")
+    parser.add_argument("--output-dir", type=Path, default=config.CACHE_DIR / "runs" / "v2")
     parser.add_argument("--image-size", type=int, default=config.IMAGE_SIZE)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--epochs", type=int, default=24, help="total epochs of the schedule (a resumed run keeps its schedule)")
     parser.add_argument("--batch-size", type=int, default=config.BATCH_SIZE)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--patience", type=int, default=8)
-    parser.add_argument("--max-minutes", type=float, default=70.0, help="wall-clock budget for fitting")
+    parser.add_argument("--max-minutes", type=float, default=80.0, help="wall-clock budget for this invocation")
     parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
-    parser.add_argument("--initial-weights", type=Path, default=None, help="continue from this saved model (fresh schedule, log appended)")
-    parser.add_argument(
-        "--tissue-contrast-probability", type=float, default=0.0, help="fraction of training images given a random tissue grey-level map (second reader: 0.1)"
-    )
-    parser.add_argument("--recalibrate-batch-norm", action="store_true", help="only re-estimate batch-norm statistics of the saved model")
+    parser.add_argument("--resume", action="store_true", help="continue from <output-dir>/checkpoint.keras")
     arguments = parser.parse_args(argv)
-    configure_tensorflow()
-    from ml.data import default_cache_file
+    from ml.runtime import configure_tensorflow
 
-    cache_path = arguments.cache or default_cache_file(arguments.image_size)
-    if arguments.recalibrate_batch_norm:
-        print(recalibrate_saved_model(arguments.output_dir, arguments.split_file, cache_path))
-        return
+    configure_tensorflow()
     result = train(
         data_dir=arguments.data_dir,
         output_dir=arguments.output_dir,
-        split_file=arguments.split_file,
-        cache_path=cache_path,
         image_size=arguments.image_size,
         epochs=arguments.epochs,
         batch_size=arguments.batch_size,
         learning_rate=arguments.learning_rate,
-        patience=arguments.patience,
         max_minutes=arguments.max_minutes,
         measure_batches=arguments.measure_batches,
-        initial_weights=arguments.initial_weights,
-        tissue_contrast_probability=arguments.tissue_contrast_probability,
+        resume=arguments.resume,
     )
     print(f"done: {result}", file=sys.stderr)
 

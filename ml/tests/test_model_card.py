@@ -1,44 +1,30 @@
-"""Model-card summaries that are plain functions of evaluation outcomes."""
+"""The committed model card: its Markdown is rendered from its JSON, and its numbers read as the code computes them."""
 
-from ml.evaluate import Outcome
-from ml.model_card import other_sequence_results, second_reader_comparison
+import json
+
+from ml import config
+from ml.model_card import MARKDOWN_FILE, kaggle_validation_summary, render_markdown
 
 
-def test_other_sequence_results_count_misses_per_group_and_separate_confident_ones():
-    first = {"group_id": 1, "example": "meningioma/a.jpg", "label": "meningioma", "finding": "T2"}
-    second = {"group_id": 2, "example": "glioma/c.jpg", "label": "glioma", "finding": "FLAIR"}
-    review = {"reviewer": "test", "how_found": "test", "groups": [first, second]}
-    files = {"meningioma/a.jpg": first, "meningioma/b.jpg": first, "glioma/c.jpg": second}
-    outcomes = [
-        Outcome(name="meningioma/a.jpg", truth="meningioma", predicted="meningioma"),
-        Outcome(name="meningioma/b.jpg", truth="meningioma", predicted="notumor", abstained=True),
-        Outcome(name="glioma/c.jpg", truth="glioma", predicted="notumor"),
-        Outcome(name="glioma/unreviewed.jpg", truth="glioma", predicted="notumor"),  # not in the review: ignored
+def test_the_committed_markdown_is_the_rendering_of_the_committed_json():
+    card = json.loads((config.WEIGHTS_DIR / config.MODEL_CARD_JSON_NAME).read_text())
+    assert render_markdown(card) == MARKDOWN_FILE.read_text()
+
+
+def test_the_card_is_for_the_committed_weights():
+    from ml.model_card import sha256_of
+
+    card = json.loads((config.WEIGHTS_DIR / config.MODEL_CARD_JSON_NAME).read_text())
+    assert card["version"] == config.MODEL_VERSION
+    assert card["weights_sha256"] == sha256_of(config.WEIGHTS_DIR / config.WEIGHTS_FILE_NAME)
+    assert card["clinician_limitations"] and all("table" not in line and "notumor" not in line for line in card["clinician_limitations"])
+
+
+def test_the_kaggle_section_is_evaluate_s_summary_of_the_kaggle_rows():
+    rows = [
+        {"source": "kaggle", "path": "glioma/a.jpg", "truth": "glioma", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
+        {"source": "kaggle", "path": "notumor/b.jpg", "truth": "notumor", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
+        {"source": "lgg", "path": "images/x.jpg", "truth": "glioma", "predicted": "glioma", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
     ]
-
-    results = other_sequence_results(outcomes, review, files)
-
-    assert results["n_files"] == 3
-    assert results["tumour_recall"] == 1 / 3
-    assert results["accuracy_4class"] == 1 / 3
-    assert results["abstained"] == 1
-    assert results["missed_without_abstaining"] == 1  # c.jpg; b.jpg was missed too, but a reader sees it
-    assert [group["n_validation_files"] for group in results["groups"]] == [2, 1]
-    assert results["groups"][0]["predicted"] == {"glioma": 0, "meningioma": 1, "notumor": 1, "pituitary": 0}
-
-
-def test_second_reader_comparison_pairs_each_row_of_both_runs():
-    def row(recall, specificity, answered=0.0):
-        return {
-            "tumour_recall": recall, "notumor_specificity": specificity, "notumor_specificity_without_suspected_label_errors": specificity,
-            "accuracy_4class": recall, "second_reader_answered_rate": answered,
-        }  # fmt: skip
-
-    comparison = second_reader_comparison({"none": row(0.99, 0.98, 0.01), "invert": row(0.9, 0.8, 0.3)}, {"none": row(0.99, 0.99), "invert": row(0.6, 0.9)})
-
-    assert list(comparison) == ["none", "invert"]
-    assert comparison["invert"]["tumour_recall_first_reader_alone"] == 0.6
-    assert comparison["invert"]["tumour_recall_with_second_reader"] == 0.9
-    assert comparison["none"]["notumor_specificity_first_reader_alone"] == 0.99
-    assert comparison["none"]["notumor_specificity_with_second_reader"] == 0.98
-    assert comparison["invert"]["second_reader_answered_rate"] == 0.3
+    summary = kaggle_validation_summary(rows, "test")
+    assert summary["n_images"] == 2 and summary["binary"]["silent_miss"] == {"count": 1, "rate": 1.0}

@@ -1,6 +1,8 @@
-"""One real training epoch on a tiny synthetic dataset laid out like the shared data."""
+"""The real training, calibration and protocol code, end to end, on a tiny synthetic data folder laid
+out like the shared one: brain-mri/ (four classes), lgg/ (patients, sequences, masks) and not-brain-mri/."""
 
 import csv
+import json
 
 import numpy as np
 from PIL import Image
@@ -9,9 +11,17 @@ from ml import config
 from ml.tests.conftest import head_like_slice
 
 
-def make_dataset(root, per_class: int = 8):
+def _write_csv(path, rows, delimiter=","):
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter=delimiter)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def make_dataset(root, per_class: int = 6):
+    """-> the Kaggle validation list (two files per class) of a tiny data folder written under `root`."""
     images_dir = root / "brain-mri" / "Training"
-    rows = []
+    rows, validation = [], []
     for class_index, class_name in enumerate(config.CLASS_NAMES):
         (images_dir / class_name).mkdir(parents=True)
         for number in range(per_class):
@@ -20,30 +30,76 @@ def make_dataset(root, per_class: int = 8):
             name = f"{class_name}_{number}.jpg"
             Image.fromarray(picture).save(images_dir / class_name / name)
             rows.append({"class_folder": class_name, "file_name": name, "sha256": "-", "group_id": len(rows), "group_size": 1})
-    with open(root / "brain-mri" / "duplicate_groups.tsv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), delimiter="\t")
-        writer.writeheader()
-        writer.writerows(rows)
+            if number < 2:
+                validation.append(f"{class_name}/{name}")
+    _write_csv(root / "brain-mri" / "duplicate_groups.tsv", rows, delimiter="\t")
+
+    lgg_rows = []
+    for patient_number, institution in enumerate(("DU", "HT", "FG", "DU")):
+        patient = f"TCGA_{institution}_{1000 + patient_number}_20000101"
+        (root / "lgg" / "images" / patient).mkdir(parents=True)
+        (root / "lgg" / "masks" / patient).mkdir(parents=True)
+        for slice_number in range(1, 5):
+            tumour = slice_number in (2, 3)
+            mask = np.zeros((128, 128), np.uint8)
+            if tumour:
+                mask[50:70, 40:64] = 255
+            mask_name = f"masks/{patient}/{patient}_{slice_number}_mask.png"
+            Image.fromarray(mask).save(root / "lgg" / mask_name)
+            for sequence in ("t1", "flair", "t1c"):
+                picture = head_like_slice(128, 128, margin=12, seed=patient_number * 10 + slice_number)
+                if tumour:
+                    picture[50:70, 40:64] = 250
+                image_name = f"images/{patient}/{patient}_{slice_number}_{sequence}.jpg"
+                Image.fromarray(picture).save(root / "lgg" / image_name)
+                lgg_rows.append({"image": image_name, "mask": mask_name, "patient": patient, "institution": institution, "slice": slice_number,
+                                 "sequence": sequence, "tumour": int(tumour), "mask_area_px": int((mask > 0).sum()), "brain_area_fraction": 0.9})  # fmt: skip
+    _write_csv(root / "lgg" / "slices.csv", lgg_rows)
+
+    not_mri_rows = []
+    rng = np.random.default_rng(0)
+    for kind, collection in (("chest_xray", "a/x"), ("photo", "b/y"), ("knee_xray", "c/z"), ("head_ct", "d/w"), ("head_ct", config.NOT_MRI_VALIDATION_SOURCES["head_ct"])):
+        (root / "not-brain-mri" / kind).mkdir(parents=True, exist_ok=True)
+        for number in range(4):
+            name = f"{kind}/{collection.replace('/', '_')}_{number}.jpg"
+            Image.fromarray(rng.integers(0, 256, (96, 120, 3), dtype=np.uint8)).save(root / "not-brain-mri" / name)
+            not_mri_rows.append({"file": name, "kind": kind, "source_repo": collection, "source_commit": "-", "source_path": "-", "licence_as_stated": "-"})
+    _write_csv(root / "not-brain-mri" / "sources.csv", not_mri_rows)
+    return validation
 
 
-def test_one_epoch_of_real_training_writes_a_loadable_model_and_log(tmp_path):
+def test_the_real_training_calibration_and_protocol_run_on_every_source(tmp_path):
     import keras
 
     import ml.model  # noqa: F401
+    from ml.calibrate import calibrate
+    from ml.inference import Classifier
+    from ml.protocol import collect_rows, summarise_rows
+    from ml.sources import HELD_OUT, VALIDATION, load_or_build_index
     from ml.train import train
 
-    make_dataset(tmp_path / "data")
-    weights_file = train(
-        data_dir=tmp_path / "data",
-        output_dir=tmp_path / "weights",
-        split_file=tmp_path / "split.json",
-        cache_path=tmp_path / "cache.npz",
-        image_size=48,
-        epochs=1,
-        batch_size=8,
-    )
-    assert weights_file.exists() and (tmp_path / "split.json").exists() and (tmp_path / "cache.npz").exists()
-    with open(tmp_path / "weights" / config.TRAINING_LOG_NAME) as handle:
-        assert len(list(csv.DictReader(handle))) == 1
+    data = tmp_path / "data"
+    validation = make_dataset(data)
+    (tmp_path / "split.json").write_text(json.dumps({"validation": validation}))
+    index_file = tmp_path / "split_sources.json"
+    records = load_or_build_index(data, index_file, tmp_path / "split.json")
+    assert {record.source for record in records} == {"kaggle", "lgg", "not_mri"}
+    lgg_sides = {record.group: record.side for record in records if record.source == "lgg"}
+    assert VALIDATION in lgg_sides.values() and set(lgg_sides.values()) <= {"train", VALIDATION}  # whole patients
+    assert {record.side for record in records if record.kind == "knee_xray"} == {HELD_OUT}
+
+    weights = tmp_path / "weights"
+    weights_file = train(data, weights, image_size=48, epochs=1, batch_size=8, records=records, steps_per_epoch=3, cache_path=tmp_path / "cache.npz")
     model = keras.models.load_model(weights_file, compile=False)
-    assert model.predict(np.zeros((1, 48, 48, 1), np.float32), verbose=0).shape == (1, len(config.CLASS_NAMES))
+    logits, segmentation = model.predict(np.zeros((1, 48, 48, 1), np.float32), verbose=0)
+    assert logits.shape == (1, len(config.NETWORK_CLASSES)) and segmentation.shape == (1, 6, 6, 1)
+    with open(weights / config.TRAINING_LOG_NAME) as handle:
+        assert len(list(csv.DictReader(handle))) == 1
+    assert (weights / "checkpoint.keras").exists()
+
+    calibration = calibrate(weights, data, index_file, tmp_path / "cache.npz")
+    assert 0.5 <= calibration["no_tumour_threshold"] <= 1.0 and calibration["no_tumour_distance_threshold"] <= calibration["ood_threshold"]
+    classifier = Classifier.load(weights)
+    rows = collect_rows(classifier, records, data)
+    summary = summarise_rows(rows)
+    assert summary["by_source"]["lgg"]["n_tumour"] > 0 and summary["not_mri_by_kind"]["knee_xray"]["side"] == HELD_OUT
