@@ -26,9 +26,10 @@ TRAINING_CURVE_PNG = config.ARTIFACTS_DIR / "training_curves.png"
 BASELINE_ROWS_FILE = config.ARTIFACTS_DIR / "baseline_1.2.0_rows.json"
 ROWS_FILE = config.ARTIFACTS_DIR / "validation_rows.json"
 TRAINING_COMMANDS = (
-    "python -m ml.train --epochs 20 --max-minutes 105 --output-dir ml/.cache/runs/v2   (one run on two CPU cores; best epoch kept)",
-    "python -m ml.calibrate --weights-dir ml/.cache/runs/v2",
-    "cp ml/.cache/runs/v2/{neuroscan_cnn.keras,calibration.json,ood.npz,training_log.csv} ml/weights/ && python -m ml.model_card",
+    "python -m ml.train --epochs 20 --max-minutes 105 --output-dir ml/.cache/runs/v2   (stopped by hand after 2 epochs: at 7-9 min an epoch on the shared 2-core machine its schedule would not have finished; log in ml/weights/training_log_first_run.csv)",
+    "python -m ml.train --initial-weights ml/.cache/runs/v2/neuroscan_cnn.keras --epochs 11 --max-minutes 82 --output-dir ml/.cache/runs/v2b   (a fresh 11-epoch cosine schedule from those weights; best epoch kept)",
+    "python -m ml.calibrate --weights-dir ml/.cache/runs/v2b",
+    "cp ml/.cache/runs/v2b/{neuroscan_cnn.keras,calibration.json,ood.npz,training_log.csv} ml/weights/ && python -m ml.model_card",
 )
 LICENCES = {
     "brain-mri": "CC0 (M. Nickparvar, Brain Tumor MRI Dataset; from figshare, SARTAJ, Br35H)",

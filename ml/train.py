@@ -3,6 +3,7 @@
     python -m ml.train --measure-batches 20                          # time a few steps first
     python -m ml.train --epochs 24 --max-minutes 80 --output-dir ml/.cache/runs/v2   # the real run
     python -m ml.train --resume --output-dir ml/.cache/runs/v2       # continue a cut-off run
+    python -m ml.train --initial-weights FILE --epochs 11 ...        # a fresh schedule from saved weights
 
 Sources and their split come from ml.sources (written once to ml/artifacts/split_sources.json).
 Each batch is drawn from three streams in fixed shares (config.SOURCE_MIX): Kaggle `brain-mri/`
@@ -205,6 +206,7 @@ def train(
     measure_batches: int = 0,
     seed: int = config.SEED,
     resume: bool = False,
+    initial_weights: Path | None = None,
     records=None,
     steps_per_epoch: int = STEPS_PER_EPOCH,
     cache_path: Path | None = None,
@@ -231,6 +233,9 @@ def train(
     else:
         model = build_model(image_size)
         compile_model(model, steps_per_epoch, epochs, learning_rate)
+        if initial_weights is not None:  # a fresh schedule from saved weights (e.g. a run cut short to fit the time left)
+            model.set_weights(keras.models.load_model(initial_weights, compile=False).get_weights())
+            print(f"starting from the weights of {initial_weights}", flush=True)
     print(f"model: {model.count_params():,} parameters; {len(records)} records", flush=True)
     if measure_batches:
         measure_training_speed(model, training, measure_batches, batch_size)
@@ -259,6 +264,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-minutes", type=float, default=80.0, help="wall-clock budget for this invocation")
     parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
     parser.add_argument("--resume", action="store_true", help="continue from <output-dir>/checkpoint.keras")
+    parser.add_argument("--initial-weights", type=Path, default=None, help="start a fresh schedule from this saved model's weights")
     arguments = parser.parse_args(argv)
     from ml.runtime import configure_tensorflow
 
@@ -273,6 +279,7 @@ def main(argv: list[str] | None = None) -> None:
         max_minutes=arguments.max_minutes,
         measure_batches=arguments.measure_batches,
         resume=arguments.resume,
+        initial_weights=arguments.initial_weights,
     )
     print(f"done: {result}", file=sys.stderr)
 
