@@ -22,7 +22,7 @@ FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features
 # block describes local structure (tissue texture, edges, contrast patterns); on an intermediate
 # checkpoint it separated non-MRI pictures far better than the class-tuned last block.
 OOD_FEATURE_LAYERS = ("stage3_relu1", "stage3_relu2")
-MODEL_VERSION = "neuroscan-cnn-1.2.0"
+MODEL_VERSION = "neuroscan-cnn-1.3.0"
 # Test-time mirror view: when the network's own (uncalibrated) top probability for a slice is
 # below this, the slice's left-right mirror image is classified too and both views' logits are
 # averaged. Confident slices (~80 % of validation) skip the second pass, so
@@ -48,10 +48,6 @@ OOD_FILE_NAME = "ood.npz"  # Mahalanobis statistics of training features
 MODEL_CARD_JSON_NAME = "model_card.json"
 TRAINING_LOG_NAME = "training_log.csv"
 BATCH_NORM_REPORT_NAME = "batch_norm_recalibration.json"  # validation accuracy before/after re-estimation
-# The second reader: a network of the same design trained with a random tissue-contrast map
-# (ml.augment.random_tissue_contrast), asked only about slices the first reader calls "no tumour".
-# Its folder holds its weights, calibration and training log; inference runs without it if absent.
-SECOND_READER_DIR_NAME = "second_reader"
 ARTIFACTS_DIR = ML_DIR / "artifacts"
 SPLIT_FILE = ARTIFACTS_DIR / "split.json"
 # Duplicate groups whose label looks wrong on the picture; reported beside the metrics, never relabelled.

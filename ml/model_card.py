@@ -27,7 +27,7 @@ BASELINE_ROWS_FILE = config.ARTIFACTS_DIR / "baseline_1.2.0_rows.json"
 ROWS_FILE = config.ARTIFACTS_DIR / "validation_rows.json"
 TRAINING_COMMANDS = (
     "python -m ml.train --epochs 20 --max-minutes 105 --output-dir ml/.cache/runs/v2   (stopped by hand after 2 epochs: at 7-9 min an epoch on the shared 2-core machine its schedule would not have finished; log in ml/weights/training_log_first_run.csv)",
-    "python -m ml.train --initial-weights ml/.cache/runs/v2/neuroscan_cnn.keras --epochs 11 --max-minutes 82 --output-dir ml/.cache/runs/v2b   (a fresh 11-epoch cosine schedule from those weights; best epoch kept)",
+    "python -m ml.train --initial-weights ml/.cache/runs/v2/neuroscan_cnn.keras --epochs 11 --max-minutes 82 --output-dir ml/.cache/runs/v2b   (a fresh 11-epoch cosine schedule from those weights; stopped by hand after epoch 10, where the learning rate was already near its floor, to leave time for calibration and the card; best epoch kept)",
     "python -m ml.calibrate --weights-dir ml/.cache/runs/v2b",
     "cp ml/.cache/runs/v2b/{neuroscan_cnn.keras,calibration.json,ood.npz,training_log.csv} ml/weights/ && python -m ml.model_card",
 )
@@ -78,6 +78,8 @@ def plot_training_curves(log: list[dict], path: Path) -> None:
     plt.close(figure)
 
 
+# The shortcut checks the card runs (ml.robustness has more): contrast, resolution, compression, framing, pose, and the inverted-contrast probe.
+PERTURBATIONS_SHOWN = ("none", "contrast_x0.6", "gamma_1.7", "blur_sigma2", "noise_sigma12", "downscale_0.3_upscale", "jpeg_q15", "black_margin_+25%", "rotate_12deg", "invert_inside_head")
 BENCH_RUNS = 3  # the machine is noisy: the card quotes the run with the median predict p50
 
 
@@ -104,13 +106,11 @@ def kaggle_validation_summary(rows: list[dict], model_version: str) -> dict:
     from ml.evaluate import Outcome, summarise
 
     outcomes = [
-        Outcome(row["path"], row["truth"], predicted=row["predicted"], abstained=row["abstained"], flagged_not_mri=row["abstain_kind"] == "not_mri",
-                abstain_kind=row["abstain_kind"], latency_ms=row.get("latency_ms") or 0.0)
+        Outcome(row["path"], row["truth"], predicted=row["predicted"], probabilities=tuple(row["probabilities"]), abstained=row["abstained"],
+                flagged_not_mri=row["abstain_kind"] == "not_mri", abstain_kind=row["abstain_kind"], latency_ms=row.get("latency_ms") or 0.0)
         for row in rows if row["source"] == "kaggle"
     ]  # fmt: skip
-    summary = summarise(outcomes, model_version)
-    summary.pop("ece")  # probabilities are not kept in the rows; the calibration section has the ECE
-    return summary
+    return summarise(outcomes, model_version)
 
 
 def reviewed_rows(rows: list[dict], review_file: Path) -> list[dict]:
@@ -172,7 +172,7 @@ def build_card(weights_dir: Path) -> dict:
             **summarise_rows(baseline["rows"]),
         },
         "localisation": localisation(classifier, records, data_dir),
-        "perturbations": perturbation_results(classifier, records, data_dir),
+        "perturbations": perturbation_results(classifier, records, data_dir, PERTURBATIONS_SHOWN),
         "perturbation_notes": PERTURBATION_NOTES,
         "synthetic_non_mri": synthetic_non_mri(classifier),
         "validation": kaggle_validation_summary(rows, config.MODEL_VERSION),
@@ -198,6 +198,21 @@ def limitations(card: dict) -> list[str]:
         "Labels of brain-mri/ were not reviewed by a radiologist (ml/artifacts/suspected_label_errors.json and label_review_candidates.json list doubtful ones).",
         "2-D slices only; no study-level or 3-D context.",
     ]
+    kaggle, previous = general["by_source"]["kaggle"], card["leave_lgg_out"]["by_source"]["kaggle"]
+    lgg = general["by_source"]["lgg"]
+    head_ct = general["not_mri_by_kind"].get("head_ct", {})
+    lines.insert(0, (
+        f"On brain-mri/ validation this model is weaker than 1.2.0: 4-class accuracy {_percent(kaggle['accuracy_4class'])} against {_percent(previous['accuracy_4class'])}, "
+        f"no-tumour specificity {_percent(kaggle['specificity'])} against {_percent(previous['specificity'])}, no-tumour coverage {_percent(kaggle['no_tumour_coverage'])} against "
+        f"{_percent(previous['no_tumour_coverage'])}. It was trained for {card['training']['epochs_run'] + 2} short epochs on two shared CPU cores and its training loss was still falling; "
+        "a longer run (GPU) is the first thing to try. It is adopted for its safety on a source 1.2.0 never saw (silent misses on LGG below) and its refusals."
+    ))
+    lines.insert(1, (
+        f"On LGG validation patients the top label finds {_percent(lgg['sensitivity'])} of tumour slices (many are edge slices with small lesions) and only "
+        f"{_percent(lgg['no_tumour_coverage'])} of no-tumour slices get a plain 'no tumour': most LGG slices go to a person."
+    ))
+    if head_ct:
+        lines.insert(2, f"Head CT from a collection not used in training is refused {_percent(head_ct['refused_rate'])} of the time ({head_ct['answered_without_flag']} of {head_ct['n']} answered with no flag).")
     return lines
 
 

@@ -38,6 +38,7 @@ def collect_rows(classifier, records, data_dir: Path, sides: tuple[str, ...] = (
                 "brain_area_fraction": record.brain_area_fraction, "relative_slice": record.relative_slice,
                 "predicted": result.label, "abstained": result.abstained, "abstain_kind": result.abstain_kind,
                 "confidence": round(result.confidence, 5), "no_tumour_probability": round(result.probabilities[NO_TUMOUR], 5),
+                "probabilities": [round(result.probabilities[name], 5) for name in config.CLASS_NAMES],
                 "latency_ms": result.timings_ms.get("total"),
             }
         )  # fmt: skip

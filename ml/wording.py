@@ -7,7 +7,7 @@ every probability it shows with `format_probability`.
 # Why the model did not give a plain answer; ClassificationResult.abstain_kind is one of these (or None).
 NOT_MRI = "not_mri"  # the image must not be judged: bad input, or not a brain MRI
 UNSURE = "unsure"  # the model's top class is not certain enough
-SECOND_READER = "second_reader"  # another reading found signs of a tumour in a slice called "no tumour"
+SECOND_READER = "second_reader"  # 1.2.0 only (its second reader); kept for predictions recorded by it
 NO_TUMOUR_UNCONFIRMED = "no_tumour_unconfirmed"  # "no tumour" needs more certainty than a tumour answer
 ABSTAIN_KINDS = (NOT_MRI, UNSURE, SECOND_READER, NO_TUMOUR_UNCONFIRMED)
 

@@ -134,10 +134,22 @@ def test_the_mirror_view_is_averaged_in_only_where_the_first_view_is_unsure():
 def test_an_unsure_slice_gets_one_answer_from_predict_analyse_and_the_calibration_path(classifier):
     from ml.calibrate import network_outputs
 
-    image = head_like_slice()
-    square = preprocess(image, classifier.image_size)
-    _, first_view_logits, _ = classifier.outputs_model(square[np.newaxis, :, :, np.newaxis])
-    assert bool(np.asarray(first_view_is_unsure(first_view_logits))[0]), "precondition: this slice needs the mirror view"
+    def first_view(picture):
+        square = preprocess(picture, classifier.image_size)
+        return square, classifier.outputs_model(square[np.newaxis, :, :, np.newaxis])[1]
+
+    def lopsided(seed: int) -> np.ndarray:
+        """A synthetic head with a bright blob on one side: its mirror image is a different picture."""
+        picture = head_like_slice(seed=seed)
+        size = 12 + 6 * (seed % 6)
+        picture[110 : 110 + size, 70 : 70 + size] = 120 + 20 * (seed % 7)
+        return picture
+
+    # The first of a fixed list of lopsided synthetic slices that the network is unsure of.
+    unsure = [picture for picture in map(lopsided, range(60)) if bool(np.asarray(first_view_is_unsure(first_view(picture)[1]))[0])]
+    assert unsure, "precondition: one of these slices needs the mirror view"
+    image = unsure[0]
+    square, first_view_logits = first_view(image)
     logits, _ = network_outputs(classifier.model, square[np.newaxis])
     diagnoses = len(config.CLASS_NAMES)
     expected = dict(zip(config.CLASS_NAMES, softmax(logits[:, :diagnoses], classifier.temperature)[0]))

@@ -22,9 +22,9 @@ def test_the_card_is_for_the_committed_weights():
 
 def test_the_kaggle_section_is_evaluate_s_summary_of_the_kaggle_rows():
     rows = [
-        {"source": "kaggle", "path": "glioma/a.jpg", "truth": "glioma", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
-        {"source": "kaggle", "path": "notumor/b.jpg", "truth": "notumor", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
-        {"source": "lgg", "path": "images/x.jpg", "truth": "glioma", "predicted": "glioma", "abstained": False, "abstain_kind": None, "latency_ms": 5.0},
+        {"source": "kaggle", "path": "glioma/a.jpg", "truth": "glioma", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0, "probabilities": [0.1, 0.1, 0.7, 0.1]},
+        {"source": "kaggle", "path": "notumor/b.jpg", "truth": "notumor", "predicted": "notumor", "abstained": False, "abstain_kind": None, "latency_ms": 5.0, "probabilities": [0.1, 0.1, 0.7, 0.1]},
+        {"source": "lgg", "path": "images/x.jpg", "truth": "glioma", "predicted": "glioma", "abstained": False, "abstain_kind": None, "latency_ms": 5.0, "probabilities": [0.1, 0.1, 0.7, 0.1]},
     ]
     summary = kaggle_validation_summary(rows, "test")
     assert summary["n_images"] == 2 and summary["binary"]["silent_miss"] == {"count": 1, "rate": 1.0}
