@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from api.serializers import PATIENT_REF_MAX_LENGTH, RefusedFileSerializer, text
+from api.serializers import PATIENT_REF_MAX_LENGTH, text
 from scans.models import ScanStatus
 from studies.models import Study, StudySource, StudyStatus
 
@@ -32,9 +32,16 @@ class StudyUploadFieldsSerializer(serializers.Serializer):
     note = text(required=False, allow_blank=True, max_length=500)
 
 
+class FileProblemSerializer(serializers.Serializer):
+    """One file of a study upload that was not kept (or that made the study refused), and why."""
+
+    name = serializers.CharField(help_text="The file's or zip member's name, as sent.")
+    error = serializers.CharField(help_text="Why, for a person to read.")
+
+
 class StudyRefusedSerializer(serializers.Serializer):
     error = serializers.CharField(help_text="Why the whole study was refused. Nothing was stored.")
-    files = RefusedFileSerializer(many=True, help_text="Each file's own problem, where it had one.")
+    files = FileProblemSerializer(many=True, help_text="Each file's own problem, where it had one.")
     fields = serializers.DictField(required=False, help_text="Per-field messages, when a field was invalid.")
 
 
@@ -103,7 +110,7 @@ class StudyDetailSerializer(StudyIdentitySerializer):
     """One study for its owner or a reviewer. Context: request, progress, series (studies.selectors.study_series)."""
 
     note = serializers.CharField(allow_blank=True)
-    skipped = RefusedFileSerializer(many=True, help_text="Files of the upload that were not kept, and why.")
+    skipped = FileProblemSerializer(many=True, help_text="Files of the upload that were not kept, and why.")
     summary = serializers.DictField(allow_null=True, help_text="Null until every slice has finished.")
     summarised_at = serializers.DateTimeField(allow_null=True)
     series = SeriesSerializer(many=True)
