@@ -22,7 +22,7 @@ def test_there_are_protected_endpoints():
 
 @pytest.mark.parametrize("name", PROTECTED)
 def test_anonymous_callers_get_401_json(client, name):
-    kwargs = {"scan_id": SCAN_ID} if name.startswith("api:scan-") else {}
+    kwargs = {"scan_id": SCAN_ID} if name.startswith("api:scan-") else {"study_id": SCAN_ID} if name.startswith("api:study-") else {}
     url = reverse(name, kwargs=kwargs)
     for method in (client.get, client.post):
         response = method(url)
