@@ -140,6 +140,15 @@ class ScanPagination(PageNumberPagination):
             raise ApiValidationError({self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]})
         return int(raw)
 
+    def get_page_number(self, request, paginator) -> int:
+        """An empty or non-numeric page is a mistake to report, not page 1 (DRF's default)."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is None:
+            return 1
+        if not raw.isdigit() or int(raw) < 1:
+            raise ApiValidationError({self.page_query_param: ["A whole number from 1."]})
+        return int(raw)
+
     def get_schema_operation_parameters(self, view) -> list[dict]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -42,6 +42,11 @@ def test_it_paginates(alice_api, alice):
     assert_json_error(alice_api.get(URL, {"page": 9}), 404)
 
 
+@pytest.mark.parametrize("page", ["", "0", "two", "-1"])
+def test_it_refuses_a_page_that_is_not_a_whole_number(alice_api, page):
+    assert_json_error(alice_api.get(URL, {"page": page}), 400)
+
+
 def test_it_filters(alice_api, alice):
     glioma = make_done_scan(alice, name="one.png")
     unsure = make_done_scan(alice, result=unsure_result(label="pituitary"), patient_reference="STUDY-9")
