@@ -101,10 +101,10 @@ def calibrate(weights_dir: Path, data_dir: Path, index_file: Path = config.SPLIT
     from ml.data import load_sources_cache, sources_cache_file
     from ml.decision import Thresholds
     from ml.inference import split_probabilities
-    from ml.sources import TRAIN, VALIDATION, load_or_build_index
+    from ml.sources import TRAIN, VALIDATION, records_for_run
 
     model = keras.models.load_model(weights_dir / config.WEIGHTS_FILE_NAME, compile=False)
-    records = load_or_build_index(data_dir, index_file)
+    records = records_for_run(data_dir, weights_dir, index_file)  # a leave-kind-out run's kinds stay out
     cache = load_sources_cache(records, data_dir, int(model.input_shape[1]), cache_path or sources_cache_file(int(model.input_shape[1])))
     labels = cache["labels"]
     is_mri = np.array([record.source != "not_mri" for record in records])

@@ -81,12 +81,14 @@ def duplicate_groups_file() -> Path:
 
 
 # --- Training sources ---------------------------------------------------------------------------
+LOKO_FILE = ARTIFACTS_DIR / "loko.json"  # leave-one-kind-out folds measured so far (ml.loko)
 SPLIT_V2_FILE = ARTIFACTS_DIR / "split_sources.json"  # every source's train / validation / held-out assignment
 LGG_VALIDATION_FRACTION = 0.2  # of each institution's patients (at least one patient per institution)
 NOT_MRI_VALIDATION_FRACTION = 0.2
 # Kinds of not-brain-mri/ never used for training nor for choosing a threshold: the honest estimate
 # of refusing a kind the model has never seen. Each has relatives in training (other X-rays, other
 # CT, other photographs, other screen/paper images), as kinds in the wild would.
+FOLD_FILE_NAME = "fold.json"  # a leave-kind-out run's extra held-out kinds, in its run folder
 HELD_OUT_NOT_MRI_KINDS = ("knee_xray", "abdomen_ct", "dermoscopy", "document")
 # Kinds with two source collections are split by source: validation is the other collection.
 NOT_MRI_VALIDATION_SOURCES = {"head_ct": "MinaMelek/brain-ct-abnormality", "dental_xray": "Ahmedhamed3/landmark-xray-dataset"}

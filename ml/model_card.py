@@ -171,6 +171,7 @@ def build_card(weights_dir: Path) -> dict:
             "code_commit": baseline["code_commit"],
             **summarise_rows(baseline["rows"]),
         },
+        "leave_one_kind_out": json.loads(config.LOKO_FILE.read_text())["folds"] if config.LOKO_FILE.exists() else {},
         "localisation": localisation(classifier, records, data_dir),
         "perturbations": perturbation_results(classifier, records, data_dir, PERTURBATIONS_SHOWN),
         "perturbation_notes": PERTURBATION_NOTES,
@@ -191,7 +192,9 @@ def limitations(card: dict) -> list[str]:
     lines = [
         f"Silent misses are lowest where the thresholds were chosen: the no-tumour threshold was chosen on the same validation images it is reported on (worst group {general['worst_silent_miss_rate']:.2%}); on other collections expect more.",
         "Only one kind of a never-seen non-MRI is measured per held-out kind "
-        f"({', '.join(card['data']['held_out_not_mri_kinds'])}: {held_out['refused']}/{held_out['n']} refused); no per-kind leave-one-out training was run (each is a full training on this CPU).",
+        f"({', '.join(card['data']['held_out_not_mri_kinds'])}: {held_out['refused']}/{held_out['n']} refused); "
+        + (f"leave-one-kind-out folds were run for {', '.join(card['leave_one_kind_out'])} only." if card.get("leave_one_kind_out")
+           else "no per-kind leave-one-out fold was run (each is a full training: `python -m ml.loko`)."),
         "LGG tumours are lower-grade gliomas only; no meningioma or pituitary tumour on T2/FLAIR is in the training data, so those answers rest on the brain-mri/ collection (mostly T1 with contrast).",
         "The LGG no-tumour slices come from the same patients as its tumour slices, mostly from the bottom and top of the head; brain-area-matched figures are given beside the plain ones.",
         "Other MRI (spine, knee, abdomen) and hand, wrist or mammography X-rays were never seen as non-MRI examples.",
@@ -249,6 +252,20 @@ def _generalisation_lines(general: dict) -> list[str]:
     return lines
 
 
+def _loko_lines(folds: dict) -> list[str]:
+    if not folds:
+        return ["Not run yet: each fold is a full training without one kind, then calibration, then every image of that kind "
+                "(`python -m ml.loko --kinds head_ct,knee_xray,... --epochs 12`; hours per fold on two CPU cores). "
+                "The held-out kinds in the table above are the only never-seen kinds measured."]
+    return [
+        "Each fold was trained and calibrated without the kind, then asked about every image of it (all collections).",
+        "",
+        "| kind left out | epochs | images | refused | answered with no flag |",
+        "|---|---|---|---|---|",
+        *[f"| {kind} | {fold['epochs']} | {fold['n']} | {fold['refused']} ({_percent(fold['refused_rate'])}) | {fold['answered_without_flag']} |" for kind, fold in sorted(folds.items())],
+    ]
+
+
 def render_markdown(card: dict) -> str:
     calibration, training, latency, local = card["calibration"], card["training"], card["latency"], card["localisation"]
     lines = [
@@ -294,6 +311,9 @@ def render_markdown(card: dict) -> str:
         f"{card['leave_lgg_out']['what']} (code {card['leave_lgg_out']['code_commit'][:10]}). What LGG is worth: compare with the tables above.",
         "",
         *_generalisation_lines(card["leave_lgg_out"]),
+        "",
+        "## Leave one kind out (not a brain MRI)",
+        *_loko_lines(card.get("leave_one_kind_out", {})),
         "",
         "## Grad-CAM localisation (LGG validation tumour slices)",
         f"Rule: {local['rule']}.",

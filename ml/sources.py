@@ -9,13 +9,15 @@ which are held out from everything.
   threshold; kinds with two collections validate on the other collection; the rest split by image.
 
 The split is written once to ml/artifacts/split_sources.json and read from there afterwards, so
-training, calibration, evaluation and the model card all see the same sides.
+training, calibration, evaluation and the model card all see the same sides. A leave-kind-out run
+holds further not-MRI kinds out; it records them in its own folder (fold.json), so that calibrating
+that run holds them out too.
 """
 
 import csv
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +145,28 @@ def load_or_build_index(data_dir: Path, path: Path = config.SPLIT_V2_FILE, kaggl
     if not path.exists():
         write_index(build_index(data_dir, kaggle_split_file), path)
     return read_index(path)
+
+
+def hold_out_kinds(records: list[SourceRecord], kinds: tuple[str, ...]) -> list[SourceRecord]:
+    """The same index with every not-MRI image of `kinds` held out: a leave-kind-out fold."""
+    known = {record.kind for record in records if record.source == "not_mri"}
+    unknown = sorted(set(kinds) - known)
+    if unknown:
+        raise ValueError(f"Unknown not-MRI kinds {unknown}; the index has {sorted(known)}.")
+    return [replace(record, side=HELD_OUT) if record.source == "not_mri" and record.kind in kinds else record for record in records]
+
+
+def write_fold(run_dir: Path, kinds: tuple[str, ...]) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / config.FOLD_FILE_NAME).write_text(json.dumps({"held_out_kinds": sorted(kinds)}) + "\n")
+
+
+def fold_kinds(run_dir: Path) -> tuple[str, ...]:
+    """The kinds a run in `run_dir` held out beyond the index's own (none for a normal run)."""
+    path = run_dir / config.FOLD_FILE_NAME
+    return tuple(json.loads(path.read_text())["held_out_kinds"]) if path.exists() else ()
+
+
+def records_for_run(data_dir: Path, run_dir: Path, path: Path = config.SPLIT_V2_FILE) -> list[SourceRecord]:
+    """The index as the run in `run_dir` was trained on it (with its fold's kinds held out)."""
+    return hold_out_kinds(load_or_build_index(data_dir, path), fold_kinds(run_dir))

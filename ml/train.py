@@ -4,6 +4,7 @@
     python -m ml.train --epochs 24 --max-minutes 80 --output-dir ml/.cache/runs/v2   # the real run
     python -m ml.train --resume --output-dir ml/.cache/runs/v2       # continue a cut-off run
     python -m ml.train --initial-weights FILE --epochs 11 ...        # a fresh schedule from saved weights
+    python -m ml.train --hold-out-kinds head_ct ...                  # a leave-kind-out fold (ml.loko runs them)
 
 Sources and their split come from ml.sources (written once to ml/artifacts/split_sources.json).
 Each batch is drawn from three streams in fixed shares (config.SOURCE_MIX): Kaggle `brain-mri/`
@@ -207,6 +208,7 @@ def train(
     seed: int = config.SEED,
     resume: bool = False,
     initial_weights: Path | None = None,
+    hold_out: tuple[str, ...] = (),
     records=None,
     steps_per_epoch: int = STEPS_PER_EPOCH,
     cache_path: Path | None = None,
@@ -216,10 +218,15 @@ def train(
 
     from ml.data import load_sources_cache, sources_cache_file
     from ml.model import build_model
-    from ml.sources import load_or_build_index
+    from ml.sources import fold_kinds, hold_out_kinds, load_or_build_index, write_fold
 
     keras.utils.set_random_seed(seed)
     records = records if records is not None else load_or_build_index(data_dir)
+    if resume:
+        hold_out = fold_kinds(output_dir)  # a resumed fold keeps its kinds
+    else:
+        write_fold(output_dir, hold_out)
+    records = hold_out_kinds(records, hold_out)
     cache = load_sources_cache(records, data_dir, image_size, cache_path or sources_cache_file(image_size))
     training = source_streams(cache, records, batch_size, seed, TISSUE_CONTRAST_PROBABILITY)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -265,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--measure-batches", type=int, default=0, help="only time this many training steps")
     parser.add_argument("--resume", action="store_true", help="continue from <output-dir>/checkpoint.keras")
     parser.add_argument("--initial-weights", type=Path, default=None, help="start a fresh schedule from this saved model's weights")
+    parser.add_argument("--hold-out-kinds", default="", help="comma-separated not-MRI kinds to hold out as well (a leave-kind-out fold; see ml.loko)")
     arguments = parser.parse_args(argv)
     from ml.runtime import configure_tensorflow
 
@@ -280,6 +288,7 @@ def main(argv: list[str] | None = None) -> None:
         measure_batches=arguments.measure_batches,
         resume=arguments.resume,
         initial_weights=arguments.initial_weights,
+        hold_out=tuple(kind for kind in arguments.hold_out_kinds.split(",") if kind),
     )
     print(f"done: {result}", file=sys.stderr)
 

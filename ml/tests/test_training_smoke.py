@@ -103,3 +103,37 @@ def test_the_real_training_calibration_and_protocol_run_on_every_source(tmp_path
     rows = collect_rows(classifier, records, data)
     summary = summarise_rows(rows)
     assert summary["by_source"]["lgg"]["n_tumour"] > 0 and summary["not_mri_by_kind"]["knee_xray"]["side"] == HELD_OUT
+
+
+def test_a_leave_kind_out_fold_never_trains_nor_calibrates_on_its_kind_and_is_measured_on_all_of_it(tmp_path):
+    from ml.loko import record_fold, run_fold
+    from ml.sources import HELD_OUT, TRAIN, VALIDATION, fold_kinds, load_or_build_index, records_for_run
+
+    data = tmp_path / "data"
+    (tmp_path / "split.json").write_text(json.dumps({"validation": make_dataset(data)}))
+    index_file = tmp_path / "split_sources.json"
+    records = load_or_build_index(data, index_file, tmp_path / "split.json")
+    # head_ct normally trains on one collection and validates on the other: the fold takes both away.
+    assert {record.side for record in records if record.kind == "head_ct"} == {TRAIN, VALIDATION}
+
+    result = run_fold("head_ct", data, tmp_path / "loko", epochs=1, max_minutes=10, index_file=index_file,
+                      cache_path=tmp_path / "cache.npz", image_size=48, batch_size=8, steps_per_epoch=2)  # fmt: skip
+    run_dir = tmp_path / "loko" / "head_ct"
+    assert fold_kinds(run_dir) == ("head_ct",)
+    assert {record.side for record in records_for_run(data, run_dir, index_file) if record.kind == "head_ct"} == {HELD_OUT}
+    assert result["kind"] == "head_ct" and result["n"] == 8 and 0 <= result["refused"] <= 8 and result["epochs"] == 1
+    # Finished folds are not trained again: a second call only re-measures.
+    assert run_fold("head_ct", data, tmp_path / "loko", epochs=1, max_minutes=10, index_file=index_file, cache_path=tmp_path / "cache.npz")["n"] == 8
+    folds = record_fold(result, tmp_path / "loko.json")
+    assert folds["folds"]["head_ct"]["refused"] == result["refused"]
+
+
+def test_holding_out_an_unknown_kind_is_refused():
+    import pytest
+
+    from ml.sources import SourceRecord, hold_out_kinds
+
+    records = [SourceRecord("not_mri", "photo/a.jpg", config.NOT_MRI_CLASS, "not_mri-x", "train", kind="photo")]
+    with pytest.raises(ValueError, match="knee"):
+        hold_out_kinds(records, ("knee",))
+    assert hold_out_kinds(records, ("photo",))[0].side == "held_out"
