@@ -252,6 +252,16 @@ def _generalisation_lines(general: dict) -> list[str]:
     return lines
 
 
+def _cross_fitted_lines(estimate: dict | None) -> list[str]:
+    if not estimate:
+        return []
+    groups = "; ".join(
+        f"{name} {item['silent_misses']}/{item['tumour_slices']} ({_percent(item['silent_miss_rate'])}), coverage {_percent(item['no_tumour_coverage'])}"
+        for name, item in estimate["by_group"].items()
+    )
+    return [f"- Cross-fitted, the honest estimate of that rule ({estimate['rule']}; thresholds {', '.join(f'{t:.3f}' for t in estimate['thresholds'])}): silent misses {groups}."]
+
+
 def _loko_lines(folds: dict) -> list[str]:
     if not folds:
         return ["Not run yet: each fold is a full training without one kind, then calibration, then every image of that kind "
@@ -299,6 +309,7 @@ def render_markdown(card: dict) -> str:
         f"- Tumour answers need a top probability >= {calibration['abstain_threshold']:.2f}.",
         f"- **A 'no tumour' answer needs a no-tumour probability >= {calibration['no_tumour_threshold']:.3f} and a feature distance <= {calibration['no_tumour_distance_threshold']:.1f}**; "
         f"rule: {calibration['rules']['no_tumour_threshold']}.",
+        *_cross_fitted_lines(calibration.get("no_tumour_cross_fitted")),
         f"- Refused as not a brain MRI: not-MRI output >= {calibration['not_mri_threshold']:.3f} ({calibration['rules']['not_mri_threshold']}), or feature distance > {calibration['ood_threshold']:.1f} ({calibration['ood_percentile']} percentile of validation MRIs).",
         "",
         "## Generalisation protocol (validation patients, groups and collections; held-out not-MRI kinds)",
