@@ -4,7 +4,7 @@
 
 Times Classifier.predict (preprocess + compiled forward pass + calibration + OOD check) and
 Classifier.analyse (the same plus Grad-CAM), cycling through 40 validation images (synthetic
-slices without the data); reports how many of them also take the mirror-view pass.
+slices without the data).
 """
 
 import argparse
@@ -32,8 +32,8 @@ def synthetic_slice(size: int = 512, seed: int = 0) -> np.ndarray:
 
 def bench_images(count: int = BENCH_IMAGES) -> list[np.ndarray]:
     """`count` validation images spread evenly over the split (all classes, all sizes) when the
-    data is present, else synthetic slices. Several images, because an unsure slice costs a
-    second (mirror-view) pass and the latency depends on the mix."""
+    data is present, else synthetic slices. Several images, because the preprocessing
+    cost depends on the picture's size."""
     from ml.data import decode_image_file, read_split
 
     try:
@@ -42,16 +42,6 @@ def bench_images(count: int = BENCH_IMAGES) -> list[np.ndarray]:
         return [decode_image_file(config.training_images_dir() / relative) for relative in chosen]
     except (OSError, ValueError, KeyError):
         return [synthetic_slice(seed=seed) for seed in range(count)]
-
-
-def second_view_rate(classifier, images: list[np.ndarray]) -> float:
-    """Fraction of `images` for which the classifier also runs the mirror view."""
-    from ml.model import first_view_is_unsure
-    from ml.preprocess import preprocess
-
-    squares = np.stack([preprocess(image, classifier.image_size) for image in images])[..., np.newaxis]
-    _, logits, _ = classifier.outputs_model(squares, training=False)
-    return float(np.mean(np.asarray(first_view_is_unsure(logits))))
 
 
 def peak_rss_megabytes() -> float:
@@ -93,7 +83,6 @@ def bench(repeats: int = 200, warm_up: int = 20) -> dict:
         "model_version": classifier.model_version,
         "images": len(images),
         "image_shapes": sorted({"x".join(map(str, image.shape)) for image in images}),
-        "second_view_rate": round(second_view_rate(classifier, images), 3),
         "repeats": repeats,
         "predict_ms": percentiles(timings["predict"]),
         "predict_gradcam_ms": percentiles(timings["predict_gradcam"]),

@@ -23,11 +23,6 @@ FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features
 # checkpoint it separated non-MRI pictures far better than the class-tuned last block.
 OOD_FEATURE_LAYERS = ("stage3_relu1", "stage3_relu2")
 MODEL_VERSION = "neuroscan-cnn-1.3.0"
-# Test-time mirror view: when the network's own (uncalibrated) top probability for a slice is
-# below this, the slice's left-right mirror image is classified too and both views' logits are
-# averaged. Confident slices (~80 % of validation) skip the second pass, so
-# the median latency stays that of one pass; the unsure ones gain a second opinion.
-MIRROR_VIEW_BELOW_CONFIDENCE = 0.99
 
 # --- Preprocessing -------------------------------------------------------------------------
 # A pixel belongs to the head when it is brighter than this fraction of the image's

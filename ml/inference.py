@@ -114,7 +114,7 @@ class Classifier:
     def __init__(self, model, calibration: dict, detector: MahalanobisDetector, model_card: dict):
         import tensorflow as tf
 
-        from ml.model import classifier_outputs, combine_views, inference_outputs_model, mirror
+        from ml.model import classifier_outputs, inference_outputs_model
 
         self.model = model
         self.temperature = float(calibration["temperature"])
@@ -136,16 +136,12 @@ class Classifier:
         @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32)])
         def forward_with_cam(images, class_index):
             with tf.GradientTape() as tape:
-                # Both views always run here, so the gradients of both exist; (1, h, w, C) maps each.
-                conv_maps, logits, features = self.outputs_model(images, training=False)
-                mirror_conv_maps, mirror_logits, _ = self.outputs_model(mirror(images), training=False)
-                logits = combine_views(logits, mirror_logits)  # as forward() does
+                conv_maps, logits, features = self.outputs_model(images, training=False)  # (1, h, w, C) maps
                 # Grad-CAM explains a diagnosis (never the "not a brain MRI" output): the most likely one by default.
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0, :diagnoses], output_type=tf.int32), class_index)
                 score = logits[0, chosen]
-            gradients, mirror_gradients = tape.gradient(score, [conv_maps, mirror_conv_maps])
-            # The mirror view's map is flipped back onto the image; it is zero when that view was not used.
-            cam = class_activation(conv_maps[0], gradients[0]) + tf.reverse(class_activation(mirror_conv_maps[0], mirror_gradients[0]), axis=[1])
+            gradients = tape.gradient(score, conv_maps)
+            cam = class_activation(conv_maps[0], gradients[0])
             return logits, features, tf.nn.relu(cam), chosen  # (1, 5), (1, D), (h, w), ()
 
         self.forward = forward

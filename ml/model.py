@@ -1,5 +1,4 @@
-"""The NeuroScan CNN: one readable builder function, and how the classifier applies it
-(one view of the slice, plus its mirror image when the first view is unsure).
+"""The NeuroScan CNN: one readable builder function, and how the classifier applies it.
 
 A strided stem and max-pooling bring the 160x160 slice down to 20x20 quickly, so the model
 trains in tens of ms per image on two CPU cores and predicts in a few milliseconds. The last block
@@ -71,35 +70,8 @@ def inference_outputs_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.get_layer(config.LOGITS_LAYER_NAME).output, pooled])
 
 
-def mirror(images):
-    """(B, S, S, 1) -> the left-right mirror images."""
-    return ops.flip(images, axis=2)
-
-
-def first_view_is_unsure(logits):
-    """(B, K) logits -> (B,) bool: the network's own top probability is below MIRROR_VIEW_BELOW_CONFIDENCE."""
-    return ops.max(ops.softmax(logits, axis=-1), axis=-1) < config.MIRROR_VIEW_BELOW_CONFIDENCE
-
-
-def combine_views(logits, mirror_logits):
-    """(B, K) logits of both views -> per slice: their mean where the first view is unsure, else the first view.
-
-    A brain is roughly left-right symmetric and the network was trained with flips, so the mirror
-    view is a second, slightly different opinion (ml/MODEL_CARD.md measures what it changes).
-    Only the logits are combined: the OOD check keeps the first view's features, because averaging
-    two views pulls any picture's features towards the training mean (non-MRI pictures flagged
-    fell from 170 to 162 of 173 when the features were averaged too).
-    """
-    return ops.where(first_view_is_unsure(logits)[:, None], (logits + mirror_logits) / 2.0, logits)
-
-
 def classifier_outputs(outputs_model: keras.Model, images):
-    """(B, S, S, 1) -> (logits (B, K), OOD features (B, D)) as the classifier uses them; the mirror
-    pass runs only when some slice of the batch needs it. `outputs_model` from inference_outputs_model."""
+    """(B, S, S, 1) -> (logits (B, K), OOD features (B, D)) as the classifier uses them, one view of
+    each slice. `outputs_model` from inference_outputs_model."""
     _, logits, features = outputs_model(images, training=False)
-
-    def with_mirror_view():
-        _, mirror_logits, _ = outputs_model(mirror(images), training=False)
-        return combine_views(logits, mirror_logits)
-
-    return ops.cond(ops.any(first_view_is_unsure(logits)), with_mirror_view, lambda: logits), features
+    return logits, features
