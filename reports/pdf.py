@@ -1,7 +1,9 @@
 """The PDF report of one finished scan: a pure function, data in, bytes out.
 
 `build_report_pdf` knows nothing of requests, models or storage; `reports.views`
-gathers a `ReportInput` through the scans selectors and streams the bytes.
+gathers a `ReportInput` through the scans selectors and streams the bytes. The public
+building blocks (layout, styles, tables, images, review signature, model summary) are
+shared with the study report (reports.study_pdf).
 """
 
 import io
@@ -88,24 +90,11 @@ class ReportInput:
 
 def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
     """Lay out the report on A4 or Letter and return the PDF bytes."""
-    if page_size not in PAGE_SIZES:
-        raise ValueError(f"page_size must be one of {sorted(PAGE_SIZES)}, not {page_size!r}")
     if report.generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware")
     buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=PAGE_SIZES[page_size],
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=16 * mm,
-        bottomMargin=18 * mm,
-        title=f"{PORTAL_NAME} report {report.report_id}",
-        author=PORTAL_NAME,
-        subject="AI-assisted brain MRI reading (not a diagnosis)",
-        creator=PORTAL_NAME,
-    )
-    styles = _styles()
+    document = report_document(buffer, page_size=page_size, report_id=report.report_id)
+    styles = report_styles()
     story = [
         *_header(report, styles),
         *_answer(report, styles),
@@ -113,16 +102,35 @@ def build_report_pdf(report: ReportInput, *, page_size: str = "A4") -> bytes:
         *_ai_result(report, styles, document.width),
         *_images(report, styles, document.width),
         *_review(report, styles),
-        _signature(report, styles, document.width),
-        *_model_summary(report, styles),
+        signature_block(report.reviews[-1].reviewer if report.reviews else "", styles, document.width),
+        *model_summary(report.model_card, report.model_version, styles),
         Spacer(1, 4 * mm),
         Paragraph(NOT_A_DIAGNOSIS, styles["notice"]),
     ]
-    document.build(story, onFirstPage=_footer(report), onLaterPages=_footer(report), canvasmaker=_NumberedCanvas)
+    footer = page_footer(report.report_id, f"scan {report.scan_id}" if report.scan_id else "")
+    document.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=NumberedCanvas)
     return buffer.getvalue()
 
 
-class _NumberedCanvas(Canvas):
+def report_document(buffer: io.BytesIO, *, page_size: str, report_id: str) -> SimpleDocTemplate:
+    """The page layout every NeuroScan report shares (A4 or Letter)."""
+    if page_size not in PAGE_SIZES:
+        raise ValueError(f"page_size must be one of {sorted(PAGE_SIZES)}, not {page_size!r}")
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE_SIZES[page_size],
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"{PORTAL_NAME} report {report_id}",
+        author=PORTAL_NAME,
+        subject="AI-assisted brain MRI reading (not a diagnosis)",
+        creator=PORTAL_NAME,
+    )
+
+
+class NumberedCanvas(Canvas):
     """Holds every page until the end, so that each can say "Page x of y"."""
 
     def __init__(self, *args, **kwargs) -> None:
@@ -144,7 +152,7 @@ class _NumberedCanvas(Canvas):
         super().save()
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def report_styles() -> dict[str, ParagraphStyle]:
     base = getSampleStyleSheet()
     return {
         "title": ParagraphStyle("title", parent=base["Title"], fontSize=18, spaceAfter=2 * mm, alignment=0),
@@ -169,49 +177,49 @@ def _styles() -> dict[str, ParagraphStyle]:
     }
 
 
-def _key_value_table(rows: list[tuple[str, str]], styles) -> Table:
+def key_value_table(rows: list[tuple[str, str]], styles) -> Table:
     table = Table([[Paragraph(f"<b>{k}</b>", styles["body"]), Paragraph(v, styles["body"])] for k, v in rows],
                   colWidths=[42 * mm, None], hAlign="LEFT")  # fmt: skip
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 2)]))
     return table
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _when(moment: datetime) -> str:
+def when(moment: datetime) -> str:
     return format_datetime(moment)  # the pages' format, zone included
 
 
 def _header(report: ReportInput, styles) -> list:
     return [
         Paragraph(f"{PORTAL_NAME} — brain MRI AI report", styles["title"]),
-        Paragraph(f"Report {report.report_id} · generated {_when(report.generated_at)}", styles["small"]),
+        Paragraph(f"Report {report.report_id} · generated {when(report.generated_at)}", styles["small"]),
     ]
 
 
 def _answer(report: ReportInput, styles) -> list:
     """The first section: the final answer, who gave it, and what the AI said (scans.answer's words)."""
     answer = report.answer
-    parts = [Paragraph("Answer", styles["h2"]), Paragraph(_escape(answer.headline), styles["answer"])]
+    parts = [Paragraph("Answer", styles["h2"]), Paragraph(escape(answer.headline), styles["answer"])]
     if answer.byline:
-        parts.append(Paragraph(_escape(answer.byline[0].upper() + answer.byline[1:]), styles["body"]))
+        parts.append(Paragraph(escape(answer.byline[0].upper() + answer.byline[1:]), styles["body"]))
     if answer.reason:
         style = styles["banner"] if answer.state == "needs_review" else styles["grey"]
         prefix = "<b>NEEDS REVIEW.</b> " if answer.state == "needs_review" else ""
-        parts.append(Paragraph(prefix + _escape(answer.reason), style))
+        parts.append(Paragraph(prefix + escape(answer.reason), style))
     return parts
 
 
 def _scan_details(report: ReportInput, styles) -> list:
     rows = [
-        ("Patient reference", _escape(report.patient_ref) or "— (none given)"),
-        ("Uploaded", _when(report.uploaded_at)),
-        ("Original file", _escape(report.original_filename)),
-        ("Image", f"{report.image_width} × {report.image_height} px, {_escape(report.image_format)}"),
+        ("Patient reference", escape(report.patient_ref) or "— (none given)"),
+        ("Uploaded", when(report.uploaded_at)),
+        ("Original file", escape(report.original_filename)),
+        ("Image", f"{report.image_width} × {report.image_height} px, {escape(report.image_format)}"),
     ]
-    return [Paragraph("Scan", styles["h2"]), _key_value_table(rows, styles)]
+    return [Paragraph("Scan", styles["h2"]), key_value_table(rows, styles)]
 
 
 def _ai_result(report: ReportInput, styles, width: float) -> list:
@@ -222,16 +230,16 @@ def _ai_result(report: ReportInput, styles, width: float) -> list:
             "The model did not analyse this image: it does not look like a brain MRI slice. It gave no label, "
             "probabilities or heatmap.", styles["body"]))  # fmt: skip
         if report.technical_detail:
-            parts.append(Paragraph(f"Technical details: {_escape(report.technical_detail)}", styles["small"]))
-        parts.append(_key_value_table([("Model version", _escape(report.model_version))], styles))
+            parts.append(Paragraph(f"Technical details: {escape(report.technical_detail)}", styles["small"]))
+        parts.append(key_value_table([("Model version", escape(report.model_version))], styles))
         return parts
     label = label_name(report.label)
     if report.abstained and report.abstain_reason:
-        parts.append(Paragraph(f"The model abstained: {_escape(report.abstain_reason)}", styles["body"]))
-    parts.append(_key_value_table([
+        parts.append(Paragraph(f"The model abstained: {escape(report.abstain_reason)}", styles["body"]))
+    parts.append(key_value_table([
         ("Most likely class", f"<b>{label}</b>"),
-        ("Calibrated confidence", _escape(format_probability(report.confidence))),
-        ("Model version", _escape(report.model_version)),
+        ("Calibrated confidence", escape(format_probability(report.confidence))),
+        ("Model version", escape(report.model_version)),
     ], styles))  # fmt: skip
     ordered = sorted(report.probabilities.items(), key=lambda item: -item[1])
     table = Table(
@@ -251,7 +259,7 @@ def _ai_result(report: ReportInput, styles, width: float) -> list:
     row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     parts += [Spacer(1, 2 * mm), row]
     if report.technical_detail:
-        parts.append(Paragraph(f"Technical details: {_escape(report.technical_detail)}", styles["small"]))
+        parts.append(Paragraph(f"Technical details: {escape(report.technical_detail)}", styles["small"]))
     return parts
 
 
@@ -276,14 +284,14 @@ def _probability_chart(probabilities: dict[str, float], width: float) -> Drawing
     return drawing
 
 
-def _fit_image(png: bytes, max_width: float, max_height: float) -> Image:
+def fit_image(png: bytes, max_width: float, max_height: float) -> Image:
     image = Image(io.BytesIO(png))
     scale = min(max_width / image.imageWidth, max_height / image.imageHeight)
     image.drawWidth, image.drawHeight = image.imageWidth * scale, image.imageHeight * scale
     return image
 
 
-def _colour_scale(width: float) -> Drawing:
+def colour_scale(width: float) -> Drawing:
     """The Grad-CAM colour scale: the same JET map the overlay uses, cold to hot."""
     ramp = cv2.applyColorMap(np.arange(256, dtype=np.uint8).reshape(1, 256), cv2.COLORMAP_JET)[0]  # (256, 3) BGR
     drawing = Drawing(width, 11 * mm)
@@ -300,16 +308,16 @@ def _colour_scale(width: float) -> Drawing:
 
 def _images(report: ReportInput, styles, width: float) -> list:
     cell = (width - 6 * mm) / 2
-    original = _fit_image(report.image_png, cell, 62 * mm)
+    original = fit_image(report.image_png, cell, 62 * mm)
     if report.refused:  # a heatmap of an image the model did not judge would look like a finding
         return [KeepTogether([Paragraph("Image", styles["h2"]), original, Paragraph("Uploaded image", styles["small"])])]
-    overlay = _fit_image(report.overlay_png, cell, 62 * mm)
+    overlay = fit_image(report.overlay_png, cell, 62 * mm)
     grid = Table(
         [[original, overlay], [Paragraph("Original slice", styles["small"]), Paragraph("Grad-CAM: regions that drove the answer", styles["small"])]],
         colWidths=[cell + 3 * mm, cell + 3 * mm],
     )  # fmt: skip
     grid.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    return [KeepTogether([Paragraph("Images", styles["h2"]), grid, _colour_scale(width)])]
+    return [KeepTogether([Paragraph("Images", styles["h2"]), grid, colour_scale(width)])]
 
 
 _DECISIONS = {"confirmed": "AI result confirmed", "overridden": "AI result overridden", "unusable": "Not a brain MRI / unusable image"}
@@ -321,25 +329,25 @@ def _review(report: ReportInput, styles) -> list:
         return parts + [Paragraph("Not reviewed. The AI result above has not been checked by a person.", styles["body"])]
     latest = report.reviews[-1]
     final = "— (not a brain MRI / unusable image)" if latest.decision == "unusable" else f"<b>{label_name(latest.final_label)}</b>"
-    parts.append(_key_value_table([
+    parts.append(key_value_table([
         ("Final label", final),
-        ("Decision", _DECISIONS.get(latest.decision, _escape(latest.decision))),
-        ("Reviewer", _escape(latest.reviewer)),
-        ("Reviewed", _when(latest.reviewed_at)),
-        ("Note", _escape(latest.note) or "—"),
+        ("Decision", _DECISIONS.get(latest.decision, escape(latest.decision))),
+        ("Reviewer", escape(latest.reviewer)),
+        ("Reviewed", when(latest.reviewed_at)),
+        ("Note", escape(latest.note) or "—"),
     ], styles))  # fmt: skip
     for earlier in reversed(report.reviews[:-1]):
         what = _DECISIONS.get(earlier.decision, earlier.decision)
         label = f": {label_name(earlier.final_label)}" if earlier.final_label else ""
         parts.append(Paragraph(
-            f"Superseded: {_escape(what)}{_escape(label)} by {_escape(earlier.reviewer)}, {_when(earlier.reviewed_at)}"
-            + (f" — {_escape(earlier.note)}" if earlier.note else ""), styles["small"]))  # fmt: skip
+            f"Superseded: {escape(what)}{escape(label)} by {escape(earlier.reviewer)}, {when(earlier.reviewed_at)}"
+            + (f" — {escape(earlier.note)}" if earlier.note else ""), styles["small"]))  # fmt: skip
     return parts
 
 
-def _signature(report: ReportInput, styles, width: float) -> KeepTogether:
+def signature_block(reviewer: str, styles, width: float) -> KeepTogether:
     """Lines for the reviewing clinician to sign on paper; the name is filled in when someone reviewed it."""
-    reviewer = _escape(report.reviews[-1].reviewer) if report.reviews else ""
+    reviewer = escape(reviewer)
     table = Table(
         [[Paragraph("Reviewed by", styles["small"]), "", Paragraph("Signature", styles["small"]), "", Paragraph("Date", styles["small"])],
          [Paragraph(reviewer, styles["body"]), "", "", "", ""]],
@@ -354,28 +362,31 @@ def _signature(report: ReportInput, styles, width: float) -> KeepTogether:
     return KeepTogether([Paragraph("Reviewing clinician", styles["h2"]), table])
 
 
-def _model_summary(report: ReportInput, styles) -> list:
-    card = report.model_card or {}
+def model_summary(card: dict, model_version: str, styles) -> list:
+    """The model card's summary: version, validation numbers, limitations for a clinician."""
+    card = card or {}
     metrics = card.get("validation", {}) or card.get("metrics", {}) or {}
-    rows = [("Version", _escape(str(card.get("version", report.model_version))))]
+    rows = [("Version", escape(str(card.get("version", model_version))))]
     accuracy = metrics.get("accuracy_4class") or metrics.get("overall_accuracy_4class")
     if accuracy is not None:
         rows.append(("Validation accuracy", f"{accuracy:.1%} (4 classes)"))
     binary = metrics.get("binary") or {}
     if "sensitivity" in binary and "specificity" in binary:
         rows.append(("Tumour vs no tumour", f"sensitivity {binary['sensitivity']:.1%}, specificity {binary['specificity']:.1%}"))
-    rows.append(("Limitations", "<br/>".join(f"• {_escape(item)}" for item in clinician_limitations(card))))
+    rows.append(("Limitations", "<br/>".join(f"• {escape(item)}" for item in clinician_limitations(card))))
     # Never split across pages: a limitation read without its heading, or on the next page alone, misleads.
-    return [KeepTogether([Paragraph("Model", styles["h2"]), _key_value_table(rows, styles)])]
+    return [KeepTogether([Paragraph("Model", styles["h2"]), key_value_table(rows, styles)])]
 
 
-def _footer(report: ReportInput):
+def page_footer(report_id: str, trace: str = ""):
+    """Draws the report id and `trace` (e.g. "scan <uuid>") at the foot of every page."""
+
     def draw(canvas, document) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7.5)
         canvas.setFillColor(colors.grey)
-        trace = f" · scan {report.scan_id}" if report.scan_id else ""
-        canvas.drawString(document.leftMargin, 10 * mm, f"{PORTAL_NAME} report {report.report_id}{trace} — not a diagnosis")
+        trace_text = f" · {trace}" if trace else ""
+        canvas.drawString(document.leftMargin, 10 * mm, f"{PORTAL_NAME} report {report_id}{trace_text} — not a diagnosis")
         canvas.restoreState()
 
     return draw

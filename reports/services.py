@@ -36,7 +36,7 @@ def report_short_id(scan_id) -> str:
     return f"NS-{digits[:4]}-{digits[4:]}"
 
 
-def _file_name_part(text: str) -> str:
+def file_name_part(text: str) -> str:
     """Letters, digits, '-' and '_' only: safe in every file system and in a Content-Disposition header."""
     kept = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")
     return kept[:40]
@@ -44,7 +44,7 @@ def _file_name_part(text: str) -> str:
 
 def report_file_name(scan: Scan) -> str:
     """e.g. neuroscan-2026-03-01-STUDY-7-NS-7F3C-2A10.pdf: the scan's date, the patient reference, the report id."""
-    parts = ["neuroscan", timezone.localtime(scan.created_at).strftime("%Y-%m-%d"), _file_name_part(scan.patient_reference),
+    parts = ["neuroscan", timezone.localtime(scan.created_at).strftime("%Y-%m-%d"), file_name_part(scan.patient_reference),
              report_short_id(scan.id)]  # fmt: skip
     return "-".join(part for part in parts if part) + ".pdf"
 

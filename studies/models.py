@@ -12,6 +12,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from neuroscan.append_only import AppendOnlyModel
+from reviews.models import ReviewDecision
 from scans.models import Scan
 
 
@@ -91,3 +93,35 @@ class StudySlice(models.Model):
 
     def __str__(self) -> str:
         return f"Slice {self.position} of series {self.series_id}"
+
+
+class StudyFinding(models.TextChoices):
+    """What a person can say about a whole study (the summary's states, less "needs review": a reader decides)."""
+
+    TUMOUR_FINDING = "tumour_finding", "Tumour finding"
+    NO_TUMOUR = "no_tumour", "No tumour on every analysed slice"
+    NOT_ANALYSED = "not_analysed", "Not analysed"
+
+
+class StudyReview(AppendOnlyModel):
+    """A person's immutable verdict on a study's finding; a later one supersedes an earlier one.
+
+    Decisions as for a scan (reviews.ReviewDecision): confirm the finding the slices' answers add up
+    to, override it with another, or "unusable" (the study cannot be read: its finding is "not analysed").
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="study_reviews")
+    decision = models.CharField(max_length=16, choices=ReviewDecision.choices)
+    # The study's finding from its slices' answers when the review was given (studies.summary.study_state).
+    ai_finding = models.CharField(max_length=32)
+    final_finding = models.CharField(max_length=32, choices=StudyFinding.choices)
+    note = models.TextField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["study", "created_at"], name="study_review_study_created")]
+
+    def __str__(self) -> str:
+        return f"Review of study {self.study_id}: {self.decision} {self.final_finding}"

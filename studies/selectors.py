@@ -9,7 +9,7 @@ from django.http import Http404
 
 from accounts.roles import is_reviewer
 from scans.models import ScanStatus
-from studies.models import Series, Study, StudySlice
+from studies.models import Series, Study, StudyReview, StudySlice
 
 
 def study_get_for_user(*, study_id: uuid.UUID | str, user: AbstractBaseUser, for_owner_action: bool = False) -> Study:
@@ -69,3 +69,7 @@ def study_series(*, study: Study) -> list[Series]:
         row.ordered_slices = by_series[row.pk]
     return series
 
+
+def study_reviews(*, study: Study) -> list[StudyReview]:
+    """The study's reviews, oldest first; the last one is the standing verdict."""
+    return list(study.reviews.select_related("reviewer").order_by("created_at", "id"))

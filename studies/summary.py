@@ -6,14 +6,14 @@ The study-level state, in order of what a reader must see first:
   no_tumour       else, every analysed slice's answer is "no tumour" (at least one was analysed);
   not_analysed    no slice could be analysed (all refused as not a brain MRI, or failed).
 Plus: the slices with the highest AI probability of each tumour class, the counts per label and
-per state, and the model version(s). The AI's probabilities are its record; labels and states are
+per state, how many slices a person reviewed, and the model version(s). The AI's probabilities are its record; labels and states are
 the answers (a review counts), as everywhere else.
 """
 
 from django.db.models import OuterRef, Subquery
 
-from ml.config import CLASS_NAMES
-from scans.answer import TUMOUR_CLASSES, AnswerState, scans_with_answers
+from ml.config import CLASS_NAMES, NO_TUMOUR_CLASS
+from scans.answer import SOURCE_REVIEWER, TUMOUR_CLASSES, AnswerState, scans_with_answers
 from scans.models import Prediction, Scan
 
 TOP_SLICES_PER_CLASS = 3
@@ -46,6 +46,13 @@ def study_slices_with_answers(*, study):
         .select_related("study_slice__series")
         .order_by("study_slice__series__number", "study_slice__position")
     )
+
+
+def tumour_probability(probabilities: dict | None) -> float | None:
+    """The AI's summed tumour probability, 1 - p(no tumour): what the strip charts draw."""
+    if not probabilities or NO_TUMOUR_CLASS not in probabilities:
+        return None
+    return max(0.0, min(1.0, 1.0 - float(probabilities[NO_TUMOUR_CLASS])))
 
 
 def study_state(states_and_labels: list[tuple[str, str | None]]) -> str:
@@ -92,5 +99,6 @@ def study_summary(*, study) -> dict:
         "label_counts": label_counts,
         "state_counts": state_counts,
         "top_slices": top,
+        "reviewed_slices": sum(1 for scan in slices if scan.answer_source == SOURCE_REVIEWER),
         "model_versions": sorted({scan.latest_model_version for scan in slices if scan.latest_model_version}),
     }

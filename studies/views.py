@@ -1,4 +1,4 @@
-"""Study pages and the study's status JSON (the viewer's data). Thin: services and selectors do the work.
+"""Study pages, the study's status JSON (the viewer's data) and its review. Thin: services and selectors do the work.
 
 Slice images and heatmaps are streamed by the scans' own authorising views (scans:image,
 scans:heatmap): one access path per object.
@@ -8,6 +8,8 @@ import functools
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
@@ -15,38 +17,45 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import AuditAction, AuditOutcome, audit_record
-from ml.config import NO_TUMOUR_CLASS
 from ml.wording import format_probability
 from scans.answer import answer_of
 from scans.labels import label_name
 from scans.models import ScanStatus
 from studies.errors import StudyRejected
-from studies.forms import StudyUploadForm
+from studies.answer import FINDING_CHOICES, finding_name, review_summary, study_answer
+from studies.forms import StudyReviewForm, StudyUploadForm
 from studies.models import Study
-from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series
+from studies.reviews import study_review_create
+from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_reviews, study_series
 from studies.services import study_ingest
-from studies.summary import StudyState, study_slices_with_answers
+from studies.summary import StudyState, study_slices_with_answers, tumour_probability
 
 LIST_PAGE_SIZE = 20
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
 
 
-def study_view(view: Callable) -> Callable:
-    """Fetch the study through the one selector BEFORE anything else, then check the method (GET only)."""
+def study_view(view: Callable | None = None, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
+    """Fetch the study through the one selector BEFORE anything else, then check the method (GET unless told).
 
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, study_id, *args, **kwargs) -> HttpResponse:
-        try:
-            study = study_get_for_user(study_id=study_id, user=request.user)
-        except Http404:
-            audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
-                         object_type="study", object_id=study_id, outcome=AuditOutcome.DENIED)  # fmt: skip
-            raise
-        if request.method != "GET":
-            return HttpResponseNotAllowed(["GET"])
-        return view(request, study, *args, **kwargs)
+    So a stranger gets the same 404 whatever the method. `@study_view` or `@study_view(methods=("POST",))`.
+    """
 
-    return wrapper
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, study_id, *args, **kwargs) -> HttpResponse:
+            try:
+                study = study_get_for_user(study_id=study_id, user=request.user)
+            except Http404:
+                audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
+                             object_type="study", object_id=study_id, outcome=AuditOutcome.DENIED)  # fmt: skip
+                raise
+            if request.method not in methods:
+                return HttpResponseNotAllowed(methods)
+            return view(request, study, *args, **kwargs)
+
+        return wrapper
+
+    return decorator(view) if view is not None else decorator
 
 
 def _upload_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -84,19 +93,12 @@ def study_list(request: HttpRequest) -> HttpResponse:
     return render(request, "studies/list.html", {"page": page})
 
 
-def _tumour_probability(probabilities: dict | None) -> float | None:
-    """The AI's summed tumour probability, 1 - p(no tumour): what the strip chart draws."""
-    if not probabilities or NO_TUMOUR_CLASS not in probabilities:
-        return None
-    return max(0.0, min(1.0, 1.0 - float(probabilities[NO_TUMOUR_CLASS])))
-
-
 def _status_payload(study: Study) -> dict:
     progress = study_progress(study=study)
     slices = []
     for scan in study_slices_with_answers(study=study):
         done = scan.status == ScanStatus.DONE
-        tumour = _tumour_probability(scan.latest_probabilities) if done else None
+        tumour = tumour_probability(scan.latest_probabilities) if done else None
         answer = answer_of(scan)  # the slice's answer: final label and state, as on its own page
         slices.append({
             "scan_id": str(scan.id),
@@ -138,7 +140,42 @@ def detail(request: HttpRequest, study: Study) -> HttpResponse:
             for label, entries in summary["top_slices"].items()
             if entries
         ]
+    context.update(_review_context(request, study))
     return render(request, "studies/detail.html", context)
+
+
+def _review_context(request: HttpRequest, study: Study) -> dict:
+    """The study's answer (studies.answer), its review history, and what the review form offers."""
+    answer = study_answer(study=study)
+    reviews = study_reviews(study=study)
+    for number, review in enumerate(reviews, start=1):
+        review.summary = review_summary(review)
+        review.superseded = number < len(reviews)
+    return {
+        "answer": answer,
+        "study_reviews": reviews,
+        "can_confirm": answer.slices_finding in (StudyState.TUMOUR_FINDING, StudyState.NO_TUMOUR),
+        "slices_finding_name": finding_name(answer.slices_finding),
+        "recorded_finding_name": finding_name(answer.recorded_finding),
+        "finding_choices": [(value, name) for value, name in FINDING_CHOICES if value != answer.slices_finding],
+    }
+
+
+@study_view(methods=("POST",))
+def review_submit(request: HttpRequest, study: Study) -> HttpResponse:
+    form = StudyReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The review was not saved: confirm, override, or mark the study as unusable.")
+        return redirect(reverse("studies:detail", args=[study.id]) + "#study-review")
+    try:
+        review = study_review_create(study=study, reviewer=request.user, decision=form.cleaned_data["decision"],
+                                     override_finding=form.cleaned_data["override_finding"],
+                                     note=form.cleaned_data["note"], request=request)  # fmt: skip
+    except ValidationError as error:
+        messages.error(request, f"The review was not saved: {' '.join(error.messages)}")
+        return redirect(reverse("studies:detail", args=[study.id]) + "#study-review")
+    messages.success(request, f"Study review saved: {review_summary(review)}.")
+    return redirect(reverse("studies:detail", args=[study.id]) + "#study-review")
 
 
 @study_view

@@ -205,9 +205,10 @@ def test_the_model_section_is_never_split_across_pages():
     # Whatever comes before it, the section is laid out as one unbreakable block.
     from reportlab.platypus import KeepTogether
 
-    from reports.pdf import _model_summary, _styles
+    from reports.pdf import model_summary, report_styles
 
-    [block] = _model_summary(_report(), _styles())
+    report = _report()
+    [block] = model_summary(report.model_card, report.model_version, report_styles())
     assert isinstance(block, KeepTogether)
 
 
