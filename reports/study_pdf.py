@@ -36,10 +36,9 @@ from scans.labels import label_name
 class KeySlice:
     """A slice with the highest AI probability of one or more tumour classes."""
 
-    classes: tuple[str, ...]  # the tumour classes it ranks first for
+    ranks: tuple[tuple[str, float], ...]  # (tumour class, AI probability) for each class it ranks first for
     series: int
     position: int  # 0-based
-    probability: float  # of its first class
     answer: str  # the slice's own answer (scans.answer), e.g. "Glioma · AI, 91 %"
     image_png: bytes
     overlay_png: bytes | None  # None where there is no heatmap to show
@@ -133,9 +132,9 @@ def _study_details(report: StudyReportInput, styles) -> list:
 
 
 def _summary(report: StudyReportInput, styles) -> list:
-    written = f", written {when(report.summarised_at)}" if report.summarised_at else ""
+    written = f", {when(report.summarised_at)}" if report.summarised_at else ""
     rows = [("Finding", f"<b>{escape(report.summary_state)}</b>"), *report.summary_rows]
-    return [Paragraph(f"AI summary (as recorded when the last slice finished{written})", styles["h2"]), key_value_table(rows, styles)]
+    return [Paragraph(f"AI summary (written when the last slice finished{written})", styles["h2"]), key_value_table(rows, styles)]
 
 
 def _strips(report: StudyReportInput, styles, width: float) -> list:
@@ -180,9 +179,8 @@ def _key_slices(report: StudyReportInput, styles, width: float) -> list:
     parts.append(Paragraph("The slice with the highest AI probability of each tumour class, with its Grad-CAM heatmap.", styles["small"]))
     cell = (width - 6 * mm) / 2
     for key in report.key_slices:
-        classes = ", ".join(label_name(name) for name in key.classes)
-        title = (f"Series {key.series}, slice {key.position + 1} — highest {escape(classes)} probability "
-                 f"({escape(format_probability(key.probability))}). Slice answer: {escape(key.answer)}")  # fmt: skip
+        ranks = ", ".join(f"highest {label_name(name)} probability ({format_probability(p)})" for name, p in key.ranks)
+        title = f"Series {key.series}, slice {key.position + 1} — {escape(ranks)}. Slice answer: {escape(key.answer)}"
         original = fit_image(key.image_png, cell, 55 * mm)
         overlay = fit_image(key.overlay_png, cell, 55 * mm) if key.overlay_png else Paragraph("No heatmap.", styles["small"])
         grid = Table([[original, overlay]], colWidths=[cell + 3 * mm, cell + 3 * mm])

@@ -40,6 +40,7 @@ def _summary_rows(summary: dict) -> list[tuple[str, str]]:
     others = [(AnswerState.NEEDS_REVIEW, "needs review"), (AnswerState.NOT_ANALYSED, "not analysed"), (AnswerState.FAILED, "failed")]
     if any(states.get(state) for state, _words in others):
         rows.append(("Other slices", ", ".join(f"{words} {states[state]}" for state, words in others if states.get(state))))
+    rows.append(("Model", ", ".join(summary.get("model_versions") or []) or "—"))
     return rows
 
 
@@ -56,10 +57,9 @@ def _key_slices(summary: dict, scans_by_id: dict) -> list[KeySlice]:
         prediction = scan_latest_prediction(scan=scan)
         heatmap = prediction.heatmap.name if prediction is not None and prediction.heatmap else ""
         key_slices.append(KeySlice(
-            classes=tuple(name for name, _entry in picks),
+            ranks=tuple((name, entry["probability"]) for name, entry in picks),
             series=picks[0][1]["series"],
             position=picks[0][1]["position"],
-            probability=picks[0][1]["probability"],
             answer=answer_of(scan).short,
             image_png=_read(scan.display.name),
             overlay_png=_read(heatmap) if heatmap else None,
