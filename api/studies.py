@@ -4,26 +4,35 @@ Every view that takes a study id fetches it through `_study_for`, which goes thr
 studies.selectors.study_get_for_user (the only access path): unknown and foreign ids are the same 404.
 """
 
-from django.core.exceptions import RequestDataTooBig, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig, TooManyFilesSent, ValidationError
 from django.conf import settings
-from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view
-from rest_framework.exceptions import NotFound
+from rest_framework.decorators import api_view, content_negotiation_class, parser_classes, schema
+from rest_framework.exceptions import NotFound, ValidationError as ApiValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.audit import AuditAction, AuditOutcome, audit_record
 from api import study_serializers as s
 from api.serializers import ErrorSerializer
-from api.views import ScanPagination, _PaginateGetOnly
+from api.views import IgnoreAcceptHeader, ScanPagination, _BodyRequired, _PaginateGetOnly
+from reports.services import ReportNotReady
+from reports.study_pdf import build_study_report_pdf
+from reports.study_services import report_input_for_study, study_report_file_name
+from scans.answer import answer_of
+from scans.responses import private_pdf_response
+from studies.answer import study_answer
 from studies.errors import StudyRejected
 from studies.models import Study
-from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_series
+from studies.reviews import study_review_create
+from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_reviews, study_series
 from studies.services import study_ingest
+from studies.summary import study_slices_with_answers
 
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
 
@@ -39,7 +48,9 @@ def _study_for(request: Request, study_id) -> Study:
 
 
 def _detail(request: Request, study: Study) -> dict:
-    context = {"request": request, "progress": study_progress(study=study), "series": study_series(study=study)}
+    slice_answers = {scan.id: answer_of(scan) for scan in study_slices_with_answers(study=study)}
+    context = {"request": request, "progress": study_progress(study=study), "series": study_series(study=study),
+               "answer": study_answer(study=study), "slice_answers": slice_answers}  # fmt: skip
     return s.StudyDetailSerializer(study, context=context).data
 
 
@@ -114,3 +125,72 @@ def study_detail(request: Request, study_id) -> Response:
     response = Response(_detail(request, study))
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such study (or not yours: the same answer).")
+
+
+@extend_schema(
+    tags=["studies"],
+    summary="The PDF report of a summarised study",
+    parameters=[OpenApiParameter("paper", str, enum=["a4", "letter"], description="Page size (default A4).")],
+    responses={(200, "application/pdf"): OpenApiTypes.BINARY, 400: OpenApiResponse(ErrorSerializer, description="Invalid input."),
+               401: OpenApiResponse(ErrorSerializer), 404: _NOT_FOUND,
+               409: OpenApiResponse(ErrorSerializer, description="Not every slice has finished yet.")},  # fmt: skip
+)
+@api_view(["GET"])
+@content_negotiation_class(IgnoreAcceptHeader)
+def study_report(request: Request, study_id) -> HttpResponse:
+    study = _study_for(request, study_id)
+    try:
+        report = report_input_for_study(study=study)
+    except ReportNotReady as error:
+        return Response({"error": str(error)}, status=status.HTTP_409_CONFLICT)
+    paper = request.query_params.get("paper", "a4")
+    if paper not in ("a4", "letter"):
+        raise ApiValidationError({"paper": ["Choose a4 or letter."]})
+    pdf = build_study_report_pdf(report, page_size="Letter" if paper == "letter" else "A4")
+    audit_record(action=AuditAction.DOWNLOAD_REPORT, actor=request.user, request=request._request, object_type="study", object_id=study.id)
+    return private_pdf_response(pdf, filename=study_report_file_name(study))
+
+
+@extend_schema(
+    methods=["GET"], tags=["reviews"], summary="A study's reviews, oldest first (the last one stands)",
+    responses={200: s.StudyReviewSerializer(many=True), 401: OpenApiResponse(ErrorSerializer), 404: _NOT_FOUND},
+    operation_id="v1_studies_reviews_list",
+)  # fmt: skip
+@extend_schema(
+    methods=["POST"], tags=["reviews"], operation_id="v1_studies_reviews_create",
+    summary="Confirm or override the study's finding, or mark the study unusable (the study's owner or a reviewer)",
+    request=PolymorphicProxySerializer(
+        component_name="StudyReviewRequest",
+        serializers={"confirmed": s.ConfirmStudyReviewSerializer, "overridden": s.OverrideStudyReviewSerializer,
+                     "unusable": s.UnusableStudyReviewSerializer},  # fmt: skip
+        resource_type_field_name="decision",
+    ),
+    responses={201: s.StudyReviewSerializer, 400: OpenApiResponse(ErrorSerializer, description="Invalid input."),
+               401: OpenApiResponse(ErrorSerializer), 404: _NOT_FOUND,
+               409: OpenApiResponse(ErrorSerializer, description=(
+                   "The study cannot take this review now: not every slice has finished, there is no finding to "
+                   "confirm, or the override names the slices' own finding."))},  # fmt: skip
+)
+@api_view(["GET", "POST"])
+@parser_classes([JSONParser, FormParser, MultiPartParser])
+@schema(_BodyRequired())
+def study_reviews_view(request: Request, study_id) -> Response:
+    study = _study_for(request, study_id)
+    if request.method == "GET":
+        audit_record(action=AuditAction.VIEW_RESULT, actor=request.user, request=request._request, object_type="study", object_id=study.id)
+        response = Response(s.StudyReviewSerializer(study_reviews(study=study), many=True).data)
+        response["Cache-Control"] = "private, no-store"
+        return response
+    data = s.StudyReviewRequestSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    try:
+        review = study_review_create(study=study, reviewer=request.user, decision=data.validated_data["decision"],
+                                     override_finding=data.validated_data.get("override_finding", ""),
+                                     note=data.validated_data.get("note", ""), request=request._request)  # fmt: skip
+    except ValidationError as error:
+        # The request itself was valid (above): what the service refuses depends on the study's state.
+        return Response({"error": " ".join(error.messages)}, status=status.HTTP_409_CONFLICT)
+    return Response(s.StudyReviewSerializer(review).data, status=status.HTTP_201_CREATED)

@@ -3,9 +3,16 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from api.serializers import PATIENT_REF_MAX_LENGTH, text
+from api.serializers import PATIENT_REF_MAX_LENGTH, FinalSerializer, text
+from reviews.models import ReviewDecision
+from scans.answer import ANSWER_SOURCES
 from scans.models import ScanStatus
-from studies.models import Study, StudySource, StudyStatus
+from studies.answer import ANALYSING, StudyAnswer, finding_name
+from studies.models import Study, StudyFinding, StudyReview, StudySource, StudyStatus
+from studies.reviews import OVERRIDE_FINDINGS
+from studies.summary import StudyState
+
+STUDY_STATES = StudyState.VALUES  # tumour_finding, needs_review, no_tumour, not_analysed
 
 
 def _absolute(request, name: str, object_id) -> str:
@@ -95,6 +102,7 @@ class SliceSerializer(serializers.Serializer):
     instance_number = serializers.IntegerField(allow_null=True)
     scan_id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ScanStatus.choices)
+    final = FinalSerializer(help_text="The slice's answer, as its scan's `final`: a slice review counts.")
     links = SliceLinksSerializer()
 
 
@@ -106,14 +114,76 @@ class SeriesSerializer(serializers.Serializer):
     slices = SliceSerializer(many=True)
 
 
+class StudyReviewSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reviewer = serializers.CharField()
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    ai_finding = serializers.ChoiceField(choices=STUDY_STATES, help_text="What the slices' answers added up to when reviewed.")
+    final_finding = serializers.ChoiceField(choices=StudyFinding.choices)
+    note = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+    def to_representation(self, review: StudyReview) -> dict:
+        return {
+            "id": review.pk,
+            "reviewer": review.reviewer.get_username(),
+            "decision": review.decision,
+            "ai_finding": review.ai_finding,
+            "final_finding": review.final_finding,
+            "note": review.note,
+            "created_at": serializers.DateTimeField().to_representation(review.created_at),
+        }
+
+
+class StudyAnswerSerializer(serializers.Serializer):
+    """The study's answer (studies.answer): the standing study review's finding, else what the slices' answers add up to."""
+
+    finding = serializers.ChoiceField(choices=[*STUDY_STATES, ANALYSING], help_text="`analysing` until every slice has finished.")
+    finding_display = serializers.CharField()
+    source = serializers.ChoiceField(choices=ANSWER_SOURCES, allow_null=True,
+                                     help_text="`reviewer`: a study review; `ai`: the slices' answers (some may be reviewed).")  # fmt: skip
+    headline = serializers.CharField()
+    byline = serializers.CharField(allow_blank=True)
+    slices_finding = serializers.ChoiceField(choices=STUDY_STATES, allow_null=True,
+                                             help_text="What the slices' answers add up to now, slice reviews counted.")  # fmt: skip
+    recorded_finding = serializers.ChoiceField(choices=STUDY_STATES, allow_null=True,
+                                               help_text="The state of `summary`, written once when the last slice finished.")  # fmt: skip
+    reviewed_slices = serializers.IntegerField(help_text="Slices whose own answer is a person's.")
+    review = StudyReviewSerializer(allow_null=True, help_text="The standing study review.")
+
+    def to_representation(self, answer: StudyAnswer) -> dict:
+        return {
+            "finding": answer.finding,
+            "finding_display": finding_name(answer.finding),
+            "source": answer.source,
+            "headline": answer.headline,
+            "byline": answer.byline,
+            "slices_finding": answer.slices_finding,
+            "recorded_finding": answer.recorded_finding,
+            "reviewed_slices": answer.reviewed_slices,
+            "review": StudyReviewSerializer(answer.review).data if answer.review else None,
+        }
+
+
+class StudyLinksSerializer(serializers.Serializer):
+    report = serializers.URLField(allow_null=True, help_text="The study's PDF report; null until every slice has finished.")
+    reviews = serializers.URLField(help_text="The study's reviews: read them, or add one.")
+
+
 class StudyDetailSerializer(StudyIdentitySerializer):
-    """One study for its owner or a reviewer. Context: request, progress, series (studies.selectors.study_series)."""
+    """One study for its owner or a reviewer.
+
+    Context: request, progress, series (studies.selectors.study_series), answer (studies.answer),
+    slice_answers ({scan id: scans.answer.Answer}).
+    """
 
     note = serializers.CharField(allow_blank=True)
     skipped = FileProblemSerializer(many=True, help_text="Files of the upload that were not kept, and why.")
-    summary = serializers.DictField(allow_null=True, help_text="Null until every slice has finished.")
+    answer = StudyAnswerSerializer(help_text="Read this first: the reviewed finding, else what the slices' answers add up to.")
+    summary = serializers.DictField(allow_null=True, help_text="The AI summary as written once, when the last slice finished; null before.")
     summarised_at = serializers.DateTimeField(allow_null=True)
     series = SeriesSerializer(many=True)
+    links = StudyLinksSerializer()
 
     def to_representation(self, study: Study) -> dict:
         request = self.context["request"]
@@ -121,6 +191,7 @@ class StudyDetailSerializer(StudyIdentitySerializer):
             **self.identity(study, self.context["progress"]),
             "note": study.note,
             "skipped": study.skipped,
+            "answer": StudyAnswerSerializer(self.context["answer"]).data,
             "summary": study.summary,
             "summarised_at": serializers.DateTimeField().to_representation(study.summarised_at) if study.summarised_at else None,
             "series": [
@@ -136,6 +207,7 @@ class StudyDetailSerializer(StudyIdentitySerializer):
                             "instance_number": item.instance_number,
                             "scan_id": str(item.scan_id),
                             "status": item.scan.status,
+                            "final": FinalSerializer(self.context["slice_answers"][item.scan_id]).data,
                             "links": {
                                 "scan": _absolute(request, "api:scan-detail", item.scan_id),
                                 "image": _absolute(request, "api:scan-image", item.scan_id),
@@ -146,4 +218,44 @@ class StudyDetailSerializer(StudyIdentitySerializer):
                 }
                 for series in self.context["series"]
             ],
+            "links": {
+                "report": _absolute(request, "api:study-report", study.id) if study.summary is not None else None,
+                "reviews": _absolute(request, "api:study-reviews", study.id),
+            },
         }
+
+
+# --- Study reviews ----------------------------------------------------------------------------------
+
+
+class StudyReviewRequestSerializer(serializers.Serializer):
+    """Validates the request on its own; what depends on the study (finished? its finding?) is the service's."""
+
+    decision = serializers.ChoiceField(choices=ReviewDecision.choices)
+    override_finding = serializers.ChoiceField(
+        choices=OVERRIDE_FINDINGS, required=False, allow_blank=True,
+        help_text="Required when decision is `overridden`: the finding that replaces the slices' finding.",
+    )  # fmt: skip
+    note = text(required=False, allow_blank=True, max_length=2000)
+
+    def validate(self, data: dict) -> dict:
+        if data["decision"] == ReviewDecision.OVERRIDDEN and not data.get("override_finding"):
+            raise serializers.ValidationError({"override_finding": ["Choose the finding that replaces the slices' finding."]})
+        return data
+
+
+# The schema's view of the same body: one shape per decision, as for a scan's review.
+class ConfirmStudyReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.CONFIRMED.value], help_text="Confirm what the slices' answers add up to.")
+    note = text(required=False, allow_blank=True, max_length=2000)
+
+
+class OverrideStudyReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.OVERRIDDEN.value])
+    override_finding = serializers.ChoiceField(choices=OVERRIDE_FINDINGS, help_text="The finding that replaces the slices' finding.")
+    note = text(required=False, allow_blank=True, max_length=2000)
+
+
+class UnusableStudyReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[ReviewDecision.UNUSABLE.value], help_text="The study cannot be read: not analysed.")
+    note = text(required=False, allow_blank=True, max_length=2000)

@@ -419,5 +419,11 @@ SPECTACULAR_SETTINGS = {
         "AnswerStateEnum": "scans.answer.AnswerState.VALUES",
         "StudySourceEnum": "studies.models.StudySource.choices",
         "StudyStatusEnum": "studies.models.StudyStatus.choices",
+        "StudyStateEnum": "studies.summary.StudyState.VALUES",
+        "StudyFindingEnum": "studies.models.StudyFinding.choices",
+        # One shape per review decision, shared by the scans' and the studies' review requests.
+        "ConfirmReviewDecisionEnum": ["confirmed"],
+        "OverrideReviewDecisionEnum": ["overridden"],
+        "UnusableReviewDecisionEnum": ["unusable"],
     },
 }

@@ -12,7 +12,7 @@ from studies.models import Study, StudyFinding, StudyReview
 from studies.summary import StudyState
 
 # An override names a finding a reader can give; "not analysed" is the "unusable" decision's.
-OVERRIDE_FINDINGS = (StudyFinding.TUMOUR_FINDING, StudyFinding.NO_TUMOUR)
+OVERRIDE_FINDINGS = (StudyFinding.TUMOUR_FINDING.value, StudyFinding.NO_TUMOUR.value)
 
 
 @transaction.atomic

@@ -31,6 +31,7 @@ class StudyState:
         NO_TUMOUR: "No tumour on every analysed slice",
         NOT_ANALYSED: "Not analysed",
     }
+    VALUES = list(NAMES)
 
 
 def study_slices_with_answers(*, study):

@@ -89,7 +89,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 def study_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(studies_for_user(user=request.user), LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     for study in page:
-        study.state_name = StudyState.NAMES.get(study.summary["state"], "") if study.summary else ""
+        # The study's answer, as on its page: a study review's finding, else what its slices' answers add up to.
+        study.state_name = study_answer(study=study).headline if study.summary else ""
     return render(request, "studies/list.html", {"page": page})
 
 

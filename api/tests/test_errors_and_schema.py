@@ -52,7 +52,7 @@ def test_a_body_without_a_content_type_is_a_documented_json_415(client):
     assert_json_error(response, 415)
     schema = yaml.safe_load(client.get("/api/schema/").content)
     with_body = [operation for operations in schema["paths"].values() for operation in operations.values() if "requestBody" in operation]
-    assert len(with_body) == 4  # token, scans upload, scan review, study upload
+    assert len(with_body) == 5  # token, scans upload, scan review, study upload, study review
     assert all("415" in operation["responses"] for operation in with_body)
 
 
@@ -63,7 +63,9 @@ def test_the_schema_is_openapi_3(client):
     assert schema["openapi"].startswith("3.")
     assert {"/api/v1/scans/", "/api/v1/scans/{scan_id}/", "/api/v1/auth/token/", "/api/v1/health/",
             "/api/v1/model/", "/api/v1/scans/{scan_id}/reviews/", "/api/v1/scans/{scan_id}/image",
-            "/api/v1/scans/{scan_id}/heatmap", "/api/v1/scans/{scan_id}/report"} <= set(schema["paths"])  # fmt: skip
+            "/api/v1/scans/{scan_id}/heatmap", "/api/v1/scans/{scan_id}/report", "/api/v1/studies/",
+            "/api/v1/studies/{study_id}/", "/api/v1/studies/{study_id}/report",
+            "/api/v1/studies/{study_id}/reviews/"} <= set(schema["paths"])  # fmt: skip
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 

@@ -3,7 +3,7 @@
 In-process (WSGI), as alice with a token; bounded in examples and time. Every response must be a
 non-5xx that conforms to the schema (status code, content type, body). In about half of the
 schema-valid cases the scan id is swapped for alice's finished scan, so that the 200 answers are
-checked as well as the 404s.
+checked as well as the 404s; likewise the study id, with alice's summarised study.
 """
 
 import zlib
@@ -65,6 +65,13 @@ schemathesis.openapi.format("binary", _scan_files())
 
 
 @pytest.fixture
+def alice_study(alice):
+    from studies.tests.summarised import glioma, no_tumour, summarised_study
+
+    return summarised_study(alice, [no_tumour(), glioma(0.9)])
+
+
+@pytest.fixture
 def installed_model_card(monkeypatch):
     """The committed model card where the weights are installed, else a stand-in of the same kind."""
     card = model_card() or {"model_version": "neuroscan-cnn-1.0.0", "classes": ["glioma", "meningioma", "notumor", "pituitary"]}
@@ -73,12 +80,13 @@ def installed_model_card(monkeypatch):
 
 @schema.parametrize()
 @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
-def test_the_api_honours_its_schema(case, alice_token, alice_scan, installed_model_card):
-    scan_id = case.path_parameters.get("scan_id") if case.path_parameters else None
+def test_the_api_honours_its_schema(case, alice_token, alice_scan, alice_study, installed_model_card):
     # Only in schema-valid cases: a negative case must stay as invalid as schemathesis made it.
     positive = case.meta is None or not case.meta.generation.mode.is_negative
-    if positive and scan_id is not None and zlib.crc32(str(scan_id).encode()) % 2:
-        case.path_parameters["scan_id"] = str(alice_scan.id)
+    for name, known in (("scan_id", alice_scan.id), ("study_id", alice_study.id)):
+        value = case.path_parameters.get(name) if case.path_parameters else None
+        if positive and value is not None and zlib.crc32(str(value).encode()) % 2:
+            case.path_parameters[name] = str(known)
     excluded = []
     if case.operation.method.upper() == "POST" and case.operation.path in ("/api/v1/scans/", "/api/v1/studies/"):
         # Multipart text is untyped on the wire: a "number" 42 arrives as the valid string "42", so

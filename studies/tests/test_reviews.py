@@ -149,6 +149,8 @@ def test_a_reviewer_reviews_from_the_page_and_sees_the_history(client, bob, stud
     assert 'data-testid="study-answer-headline">No tumour on every analysed slice<' in page
     assert "Overridden: No tumour on every analysed slice" in page and "Artefact &lt;b&gt;" in page
     assert 'data-testid="study-state">Tumour finding<' in page  # the summary, as recorded, beside it
+    client.force_login(study.owner)  # the list shows one's own studies, with their answers
+    assert "No tumour on every analysed slice" in client.get(reverse("studies:list")).content.decode()
     client.post(url, {"decision": "confirmed"})  # confirm what the slices say: the override is superseded
     page = client.get(reverse("studies:detail", args=[study.id])).content.decode()
     assert page.count('data-testid="study-review-entry"') == 2 and "Superseded" in page
