@@ -3,10 +3,10 @@ from django.http import HttpRequest, HttpResponse
 from accounts.audit import AuditAction, audit_record
 from reports.pdf import build_report_pdf
 from reports.services import ReportNotReady, report_file_name, report_input_for_scan
-from scans.models import Scan
-from scans.responses import private_pdf_response
 from reports.study_pdf import build_study_report_pdf
 from reports.study_services import report_input_for_study, study_report_file_name
+from scans.models import Scan
+from scans.responses import private_pdf_response
 from scans.views import scan_view
 from studies.models import Study
 from studies.views import study_view

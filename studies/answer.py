@@ -27,6 +27,10 @@ def finding_name(finding: str | None) -> str:
     return StudyState.NAMES.get(finding or "", finding or "")
 
 
+# What an override may name (the form's and the API's choices); "not analysed" is the "unusable" decision's.
+FINDING_CHOICES = [(value, finding_name(value)) for value in (StudyFinding.TUMOUR_FINDING.value, StudyFinding.NO_TUMOUR.value)]
+
+
 @dataclass(frozen=True)
 class StudyAnswer:
     finding: str  # a StudyState value, or ANALYSING
@@ -89,5 +93,3 @@ def review_summary(review: StudyReview) -> str:
         return "Marked unusable: not analysed"
     return f"{_DECISION_WORDS[review.decision].capitalize()}: {finding_name(review.final_finding)}"
 
-
-FINDING_CHOICES = [(value, finding_name(value)) for value in (StudyFinding.TUMOUR_FINDING, StudyFinding.NO_TUMOUR)]

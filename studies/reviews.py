@@ -7,12 +7,11 @@ from django.http import HttpRequest
 from accounts.audit import AuditAction, audit_record
 from accounts.roles import is_reviewer
 from reviews.models import ReviewDecision
-from studies.answer import ANALYSING, study_answer
+from studies.answer import ANALYSING, FINDING_CHOICES, study_answer
 from studies.models import Study, StudyFinding, StudyReview
 from studies.summary import StudyState
 
-# An override names a finding a reader can give; "not analysed" is the "unusable" decision's.
-OVERRIDE_FINDINGS = (StudyFinding.TUMOUR_FINDING.value, StudyFinding.NO_TUMOUR.value)
+OVERRIDE_FINDINGS = tuple(value for value, _name in FINDING_CHOICES)
 
 
 @transaction.atomic

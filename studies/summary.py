@@ -6,8 +6,8 @@ The study-level state, in order of what a reader must see first:
   no_tumour       else, every analysed slice's answer is "no tumour" (at least one was analysed);
   not_analysed    no slice could be analysed (all refused as not a brain MRI, or failed).
 Plus: the slices with the highest AI probability of each tumour class, the counts per label and
-per state, how many slices a person reviewed, and the model version(s). The AI's probabilities are its record; labels and states are
-the answers (a review counts), as everywhere else.
+per state, how many slices a person reviewed, and the model version(s). The AI's probabilities
+are its record; labels and states are the answers (a review counts), as everywhere else.
 """
 
 from django.db.models import OuterRef, Subquery

@@ -141,11 +141,11 @@ def detail(request: HttpRequest, study: Study) -> HttpResponse:
             for label, entries in summary["top_slices"].items()
             if entries
         ]
-    context.update(_review_context(request, study))
+    context.update(_review_context(study))
     return render(request, "studies/detail.html", context)
 
 
-def _review_context(request: HttpRequest, study: Study) -> dict:
+def _review_context(study: Study) -> dict:
     """The study's answer (studies.answer), its review history, and what the review form offers."""
     answer = study_answer(study=study)
     reviews = study_reviews(study=study)
