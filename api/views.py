@@ -175,6 +175,7 @@ class ScansView(GenericAPIView):
     @extend_schema(
         tags=["scans"],
         summary="Your scans, newest first",
+        description="Single uploads only: a study's slices are listed with their study (GET /api/v1/studies/{id}/).",
         parameters=[s.ScanFilterSerializer],
         responses={200: s.ScanSummarySerializer(many=True), **_errors(400, 401, 404, e404="No such page.")},
         operation_id="v1_scans_list",

@@ -12,7 +12,7 @@ from ml.wording import NOT_MRI
 from reviews.models import Review
 from scans.answer import ANSWER_KEYS, AnswerState, answer_key, worklist_order
 from scans.models import Scan, ScanStatus
-from scans.selectors import HistoryFilters, scans_filter
+from scans.selectors import HistoryFilters, scans_filter, single_uploads
 
 # What the worklist lists: every finished scan nobody has reviewed, refusals included (the last group),
 # because a slice the model refused may still be a brain MRI a person can read.
@@ -26,7 +26,8 @@ def reviews_for_scan(*, scan: Scan) -> list[Review]:
 
 
 def _unreviewed() -> QuerySet:
-    return Scan.objects.filter(status=ScanStatus.DONE).exclude(Exists(Review.objects.filter(scan=OuterRef("pk"))))
+    # Single uploads only: a study's slices are read, and reviewed, with their study.
+    return single_uploads().filter(status=ScanStatus.DONE).exclude(Exists(Review.objects.filter(scan=OuterRef("pk"))))
 
 
 def worklist_for_reviewer(*, filters: HistoryFilters | None = None) -> QuerySet:

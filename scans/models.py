@@ -43,6 +43,10 @@ class Scan(models.Model):
     deidentified = models.BooleanField(default=False)  # DICOM attributes removed before storage
     patient_reference = models.CharField(max_length=64, blank=True)
     note = models.CharField(max_length=500, blank=True)
+    # One slice of a larger upload (a study), set at ingest: listed, counted and rate-limited with
+    # that upload, not as a scan of its own (scans.selectors.single_uploads). Its owner's and
+    # reviewers' access to it is the same as to any scan.
+    part_of_study = models.BooleanField(default=False)
 
     status = models.CharField(max_length=16, choices=ScanStatus.choices, default=ScanStatus.QUEUED)
     failure_reason = models.CharField(max_length=500, blank=True)
@@ -58,8 +62,8 @@ class Scan(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            # History: one user's scans, newest first, optionally by status.
-            models.Index(fields=["owner", "-created_at"], name="scan_owner_created"),
+            # History, its counts and the upload quota: one user's single uploads (not study slices), newest first.
+            models.Index(fields=["owner", "part_of_study", "-created_at"], name="scan_owner_single_created"),
             models.Index(fields=["owner", "status", "-created_at"], name="scan_owner_status"),
             # The sweep: unfinished scans, oldest first.
             models.Index(fields=["status", "created_at"], name="scan_status_created"),

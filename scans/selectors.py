@@ -39,6 +39,13 @@ def scans_get_many_for_user(*, scan_ids: list[str], user: AbstractBaseUser) -> Q
     return scans if is_reviewer(user) else scans.filter(owner=user)
 
 
+def single_uploads() -> QuerySet:
+    """Scans uploaded on their own, not as a slice of a study: what history, its counts, the worklist,
+    the scans API list and the upload quota are about. A study's slices are listed with their study
+    and reached through it (scan_get_for_user still serves them, by the same rule as any scan)."""
+    return Scan.objects.filter(part_of_study=False)
+
+
 def scan_latest_prediction(*, scan: Scan) -> Prediction | None:
     return scan.predictions.order_by("-created_at").first()
 
@@ -79,14 +86,14 @@ def scans_filter(scans: QuerySet, filters: HistoryFilters) -> QuerySet:
 
 
 def scans_history_for_user(*, user: AbstractBaseUser, filters: HistoryFilters | None = None) -> QuerySet:
-    """The user's own scans, newest first, annotated with their answer and latest AI prediction."""
-    return scans_filter(Scan.objects.filter(owner=user), filters or HistoryFilters()).order_by("-created_at", "-pk")
+    """The user's own single uploads, newest first, annotated with their answer and latest AI prediction."""
+    return scans_filter(single_uploads().filter(owner=user), filters or HistoryFilters()).order_by("-created_at", "-pk")
 
 
 def scans_label_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
-    """How many of the user's analysed scans carry each final label (refusals and doubts are not counted)."""
+    """How many of the user's analysed single uploads carry each final label (refusals and doubts are not counted)."""
     rows = (
-        answers_counted_as_label(scans_with_answers(Scan.objects.filter(owner=user)))
+        answers_counted_as_label(scans_with_answers(single_uploads().filter(owner=user)))
         .values("answer_label")
         .annotate(count=Count("pk"))
         .order_by()
@@ -95,8 +102,8 @@ def scans_label_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
 
 
 def scans_state_counts_for_user(*, user: AbstractBaseUser) -> dict[str, int]:
-    """How many of the user's scans are in each answer state (scans.answer.AnswerState)."""
-    rows = scans_with_answers(Scan.objects.filter(owner=user)).values("answer_state").annotate(count=Count("pk")).order_by()
+    """How many of the user's single uploads are in each answer state (scans.answer.AnswerState)."""
+    rows = scans_with_answers(single_uploads().filter(owner=user)).values("answer_state").annotate(count=Count("pk")).order_by()
     return {row["answer_state"]: row["count"] for row in rows}
 
 

@@ -33,6 +33,7 @@ from scans.errors import AnalysisFailed, ScanRejected
 from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, heat_to_grey, read_display_png
 from scans.models import Prediction, Scan, ScanStatus
 from scans.sandbox import run_limited
+from scans.selectors import single_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +159,8 @@ def clean_file_name(name: str) -> str:
 def _check_quota(owner: AbstractBaseUser) -> None:
     per_hour = settings.SCANS_UPLOADS_PER_HOUR
     since = timezone.now() - timedelta(hours=1)
-    if Scan.objects.filter(owner=owner, created_at__gte=since).count() >= per_hour:
+    # A study's slices do not count: a study upload has its own quota (studies.services).
+    if single_uploads().filter(owner=owner, created_at__gte=since).count() >= per_hour:
         raise ScanRejected(
             f"Too many uploads: at most {per_hour} files per hour. Please try again later.", code="quota"
         )
@@ -205,12 +207,14 @@ def scan_store_decoded(
     patient_reference: str = "",
     note: str = "",
     upload_sha256: str = "",
+    part_of_study: bool = False,
 ) -> Scan:
     """Store one decoded (and, for DICOM, de-identified) image's files and its queued Scan row.
 
     Runs inside the caller's transaction; the caller owns the quota, the audit row and publishing
-    (a single upload above, or a study's ingest for each of its slices). The names of the files
-    written are appended to `written`, so that the caller deletes them if its transaction fails.
+    (a single upload above, or a study's ingest for each of its slices, with part_of_study). The
+    names of the files written are appended to `written`, so that the caller deletes them if its
+    transaction fails.
     """
     storage = default_storage
     scan_id = uuid.uuid4()
@@ -234,6 +238,7 @@ def scan_store_decoded(
         deidentified=decoded.deidentified,
         patient_reference=patient_reference,
         note=note,
+        part_of_study=part_of_study,
         status=ScanStatus.QUEUED,
     )
     scan.file.name = save(f"original.{decoded.stored_extension}", decoded.stored_bytes)

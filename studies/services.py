@@ -175,7 +175,8 @@ def _study_store(
                 row.save()
                 for position, item in enumerate(entry["slices"]):
                     scan = scan_store_decoded(owner=owner, decoded=item["decoded"], original_name=item["name"][:255],
-                                              patient_reference=patient_reference, written=written)  # fmt: skip
+                                              patient_reference=patient_reference, written=written,
+                                              part_of_study=True)  # fmt: skip
                     StudySlice.objects.create(series=row, scan=scan, position=position,
                                               location_mm=item["location_mm"], instance_number=item["instance_number"])  # fmt: skip
             audit_record(action=AuditAction.UPLOAD, actor=owner, request=request, object_type="study", object_id=study.id)
