@@ -252,24 +252,37 @@ def scan_store_decoded(
 # --- Publishing and the sweep ---------------------------------------------------------------
 
 
-def scan_publish(*, scan_id: uuid.UUID | str, link=None) -> bool:
-    """Send the analysis task for one scan (its id only). False, and the scan stays queued, if the broker is down.
+def scan_publish(*, scan_id: uuid.UUID | str) -> bool:
+    """Send the analysis task for one scan (its id only). False, and the scan stays queued, if the broker is down."""
+    return scans_publish(scan_ids=[scan_id]) == 1
 
-    `link`: a Celery signature the worker sends when the task has returned (a study's "is the
-    series done?" check); scans do not know what it is for. retry=False and the broker's short connect timeouts (settings) bound the time a request can
-    spend here; the periodic sweep sends the message again later.
+
+def scans_publish(*, scan_ids: list, task=None, extra_args: tuple = ()) -> int:
+    """Send the analysis task of each scan in order, then record them as enqueued in one UPDATE. Returns how many were sent.
+
+    `task`: scans.analyse unless the caller has its own task that analyses a scan (a study's
+    slice, studies.tasks), called with (scan id, *extra_args). Stops at the first message the
+    broker refuses: those scans stay queued and the periodic sweep sends them later. retry=False
+    and the broker's short connect timeouts (settings) bound the time a request can spend here.
+    One UPDATE for the lot, not one per message: a study's 150 slices are 150 messages but one
+    write, which matters to a database the workers are writing to at the same time.
     """
-    from scans.tasks import analyse_scan
+    if task is None:
+        from scans.tasks import analyse_scan as task
 
-    try:
-        analyse_scan.apply_async(args=[str(scan_id)], retry=False, ignore_result=True, **({"link": link} if link else {}))
-    except Exception as error:  # kombu.exceptions.OperationalError, socket and file errors of the transports
-        logger.warning("Scan %s stays queued: the broker did not take its task (%s).", scan_id, type(error).__name__)
-        return False
-    Scan.objects.filter(pk=scan_id, status__in=(ScanStatus.QUEUED, ScanStatus.PROCESSING)).update(
-        enqueued_at=timezone.now()
-    )
-    return True
+    sent = []
+    for scan_id in scan_ids:
+        try:
+            task.apply_async(args=[str(scan_id), *extra_args], retry=False, ignore_result=True)
+        except Exception as error:  # kombu.exceptions.OperationalError, socket and file errors of the transports
+            logger.warning("Scan %s stays queued: the broker did not take its task (%s).", scan_id, type(error).__name__)
+            break
+        sent.append(scan_id)
+    if sent:
+        Scan.objects.filter(pk__in=sent, status__in=(ScanStatus.QUEUED, ScanStatus.PROCESSING)).update(
+            enqueued_at=timezone.now()
+        )
+    return len(sent)
 
 
 def scans_sweep(*, now=None) -> dict[str, int]:

@@ -20,13 +20,22 @@ TRANSIENT_ERRORS = (DatabaseError, OSError)
 @shared_task(name="scans.analyse", bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True)
 def analyse_scan(self, scan_id: str) -> str:
     """Analyse one scan. Idempotent; acknowledged late, so a worker killed mid-run means it runs again."""
+    return analyse_with_retries(self, scan_id)
+
+
+def analyse_with_retries(task, scan_id: str) -> str:
+    """The body of an analysis task (`task`: the bound task running it): transient errors retry `task` with backoff.
+
+    Shared with tasks that analyse a scan and then do something of their own in the same run
+    (a study's slice: studies.tasks), so that each retries, gives up and times out alike.
+    """
     try:
         return services.scan_analyse(scan_id=scan_id)
     except SoftTimeLimitExceeded:
         services.scan_fail(scan_id=scan_id, reason="The analysis took too long and was stopped. Use Retry to try again.")
         return "failed"
     except TRANSIENT_ERRORS as error:
-        retries = self.request.retries
+        retries = task.request.retries
         if retries >= settings.SCANS_TASK_MAX_RETRIES:
             logger.error("Scan %s: giving up after %d retries (%s).", scan_id, retries, type(error).__name__)
             services.scan_fail(
@@ -36,7 +45,7 @@ def analyse_scan(self, scan_id: str) -> str:
             return "failed"
         countdown = min(2 ** retries * settings.SCANS_TASK_RETRY_BACKOFF_SECONDS, 300)
         logger.warning("Scan %s: %s, retrying in %ds.", scan_id, type(error).__name__, countdown)
-        raise self.retry(exc=error, countdown=countdown, max_retries=settings.SCANS_TASK_MAX_RETRIES) from None
+        raise task.retry(exc=error, countdown=countdown, max_retries=settings.SCANS_TASK_MAX_RETRIES) from None
 
 
 @shared_task(name="scans.sweep", ignore_result=True)

@@ -23,7 +23,7 @@ from accounts.audit import AuditAction, audit_record
 from scans.errors import ScanRejected
 from scans.images import DecodedImage, encode_png
 from scans.models import Scan, ScanStatus
-from scans.services import decode_limited, scan_publish, scan_store_decoded
+from scans.services import decode_limited, scan_store_decoded, scans_publish
 from studies import archive
 from studies.dicom_series import group_study
 from studies.errors import FileProblem, StudyRejected
@@ -195,20 +195,16 @@ def _study_store(
 
 
 def study_publish(*, study_id: uuid.UUID | str) -> int:
-    """Send every unfinished slice's analysis task, each followed (linked) by the study's finish check.
+    """Send every unfinished slice's task (studies.tasks.analyse_slice: its analysis, then the finish check).
 
     Returns how many were sent. A slice the broker did not take stays queued: the scans sweep sends
     it later, and the studies sweep finishes the study when it is done.
     """
-    from studies.tasks import finish_study
+    from studies.tasks import analyse_slice
 
-    sent = 0
     pending = Scan.objects.filter(study_slice__series__study_id=study_id).exclude(status__in=_FINISHED)
-    for scan_id in pending.order_by("study_slice__series__number", "study_slice__position").values_list("id", flat=True):
-        if not scan_publish(scan_id=scan_id, link=finish_study.si(str(study_id))):
-            break  # the broker is down: the sweeps take over
-        sent += 1
-    return sent
+    scan_ids = list(pending.order_by("study_slice__series__number", "study_slice__position").values_list("id", flat=True))
+    return scans_publish(scan_ids=scan_ids, task=analyse_slice, extra_args=(str(study_id),))
 
 
 # --- Finishing ----------------------------------------------------------------------------------
@@ -217,7 +213,7 @@ def study_publish(*, study_id: uuid.UUID | str) -> int:
 def study_finish(*, study_id: uuid.UUID | str) -> str:
     """Write the study's summary if every slice has finished; exactly once. Returns what happened.
 
-    Called after each slice's task (a Celery link) and by the sweep, so many times per study, in
+    Called after each slice's analysis (studies.tasks) and by the sweep, so many times per study, in
     parallel on several workers. The summary is computed, then written by one conditional UPDATE
     (status analysing -> done): whichever call gets there first writes it, on any database; every
     other call changes nothing. "waiting": some slice is unfinished; "done": already summarised.
@@ -245,11 +241,12 @@ def study_finish(*, study_id: uuid.UUID | str) -> str:
 
 
 def studies_sweep() -> dict[str, int]:
-    """Periodic: finish studies whose slices all finished without a link reaching us; reopen retried ones.
+    """Periodic: finish studies whose slices all finished without a finish check; reopen retried ones.
 
-    A slice sent again by the scans sweep (broker down at upload, a worker died) carries no link,
-    so its study is finished here. A study whose slice was retried by its owner after the summary
-    is analysing again: its summary is written anew when that slice finishes.
+    A slice sent again by the scans sweep (broker down at upload, a worker died) is analysed by the
+    scans' own task, which knows nothing of studies, so its study is finished here. A study whose
+    slice was retried by its owner after the summary is analysing again: its summary is written
+    anew when that slice finishes.
     """
     counts = {"summarised": 0, "reopened": 0}
     unfinished = Scan.objects.exclude(status__in=_FINISHED).values("study_slice__series__study_id")

@@ -13,7 +13,8 @@ def test_celery_is_configured_for_safe_redelivery():
     assert conf.accept_content == ["json"]
     assert conf.task_acks_late is True
     assert conf.task_reject_on_worker_lost is True
-    assert conf.worker_prefetch_multiplier == 1
+    # The next message at hand, no more: a killed worker's unacknowledged ones are handed out again.
+    assert conf.worker_prefetch_multiplier == 2
     assert 0 < conf.task_soft_time_limit < conf.task_time_limit
     assert conf.task_always_eager is False
 

@@ -56,10 +56,11 @@ def test_it_stores_a_shuffled_series_in_anatomical_order(alice, sent_tasks, djan
     for item in slices:
         assert item.scan.status == ScanStatus.QUEUED and item.scan.format == "dicom" and item.scan.deidentified
         assert item.scan.owner == alice
-    # One task per slice, the scans' own task, each followed by the study's finish check.
-    assert [task["args"] for task in sent_tasks] == [[str(item.scan.id)] for item in slices]
-    assert all(task["options"]["link"]["task"] == "studies.finish" for task in sent_tasks)
-    assert all(list(task["options"]["link"]["args"]) == [str(study.id)] for task in sent_tasks)
+    # One message per slice, in order: the slice's analysis and then the study's finish check, in one task.
+    assert [task["args"] for task in sent_tasks] == [[str(item.scan.id), str(study.id)] for item in slices]
+    assert {task["task"] for task in sent_tasks} == {"studies.analyse_slice"}
+    # All recorded as on their way, so that the sweep leaves them alone.
+    assert all(item.scan.enqueued_at is not None for item in slices)
 
 
 def test_it_keeps_only_keyed_hashes_of_the_uids_and_no_phi(alice, sent_tasks, caplog):

@@ -2,7 +2,7 @@
 
 Eager mode is not a test of the real thing: the upload publishes through the broker, separate
 worker processes load the model, analyse the slices in parallel and follow each with the study's
-finish check; one test SIGKILLs a worker mid-study.
+finish check (in the same task); one test SIGKILLs a worker mid-study.
 """
 
 import time
@@ -75,8 +75,8 @@ def test_every_slice_is_analysed_in_parallel_and_the_summary_written_once(client
     assert Prediction.objects.filter(scan__in=scans).count() == SLICES
     assert study.summary["slices"] == SLICES and study.summary["state"] in ("tumour_finding", "needs_review", "no_tumour", "not_analysed")
     assert sum(study.summary["state_counts"].values()) == SLICES and study.summary["model_versions"]
-    # Every slice's link ran the finish check; exactly one of them wrote the summary.
-    assert worker.output.count("studies.finish") >= SLICES
+    # Every slice's task ran the finish check after its analysis; exactly one of them wrote the summary.
+    assert worker.output.count("studies.analyse_slice") >= SLICES and "studies.finish" not in worker.output
     assert summarised_lines(study, worker) == 1
     status = client.get(f"/studies/{study.id}/status/").json()
     assert status["finished"] and status["progress"] == {"total": SLICES, "finished": SLICES, "failed": 0}
@@ -110,6 +110,6 @@ def test_a_worker_killed_mid_study_loses_nothing_and_counts_nothing_twice(client
     for scan in scans:
         assert Prediction.objects.filter(scan=scan).count() == 1
     assert study.summary["slices"] == SLICES and sum(study.summary["state_counts"].values()) == SLICES
-    # Written once: by a linked finish check in a worker, or by the sweep in this process.
+    # Written once: by a slice's finish check in a worker, or by the sweep in this process.
     here = sum(f"Study {study.id} summarised" in record.getMessage() for record in caplog.records)
     assert summarised_lines(study, first, second) + here == 1
