@@ -32,7 +32,7 @@ from accounts.audit import AuditAction, audit_record
 from scans.errors import AnalysisFailed, ScanRejected
 from scans.images import DecodedImage, decode_upload, encode_png, encode_thumbnail, heat_to_grey, read_display_png
 from scans.models import Prediction, Scan, ScanStatus
-from scans.sandbox import run_limited
+from scans.sandbox import run_limited, run_limited_each
 from scans.selectors import single_uploads
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,16 @@ def decode_limited(data: bytes) -> DecodedImage:
         decode_upload,
         data,
         max_pixels=settings.SCANS_MAX_PIXELS,
+        memory_bytes=settings.SCANS_DECODE_MEMORY_MB * 1024 * 1024,
+        seconds=settings.SCANS_DECODE_SECONDS,
+    )
+
+
+def decode_limited_each(datas: list[bytes]) -> list[DecodedImage | ScanRejected]:
+    """decode_limited for many files (a study's slices), in order: each file under the same limits, one child for the lot."""
+    return run_limited_each(
+        partial(decode_upload, max_pixels=settings.SCANS_MAX_PIXELS),
+        datas,
         memory_bytes=settings.SCANS_DECODE_MEMORY_MB * 1024 * 1024,
         seconds=settings.SCANS_DECODE_SECONDS,
     )

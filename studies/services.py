@@ -23,7 +23,7 @@ from accounts.audit import AuditAction, audit_record
 from scans.errors import ScanRejected
 from scans.images import DecodedImage, encode_png
 from scans.models import Scan, ScanStatus
-from scans.services import decode_limited, scan_store_decoded, scans_publish
+from scans.services import decode_limited_each, scan_store_decoded, scans_publish
 from studies import archive
 from studies.dicom_series import group_study
 from studies.errors import FileProblem, StudyRejected
@@ -102,18 +102,19 @@ def study_ingest(
 
 def _decoded_series(grouped, skipped: list[FileProblem]) -> list[dict]:
     """Each ordered DICOM file decoded and de-identified by the scans ingest path; bad slices are skipped."""
+    ordered = [item for group in grouped.series for item in group.slices]
+    decoded_all = iter(decode_limited_each([item.member.data for item in ordered]))
     series = []
     for group in grouped.series:
         slices = []
-        for ordered in group.slices:
-            try:
-                decoded = decode_limited(ordered.member.data)
-            except ScanRejected as rejection:
-                skipped.append(FileProblem(ordered.member.name, f"{rejection.message} Skipped."))
+        for item in group.slices:
+            decoded = next(decoded_all)
+            item.member.data = b""  # the raw file (with its PHI) is not needed any more
+            if isinstance(decoded, ScanRejected):
+                skipped.append(FileProblem(item.member.name, f"{decoded.message} Skipped."))
                 continue
-            slices.append({"name": ordered.member.name, "decoded": decoded, "location_mm": ordered.location_mm,
-                           "instance_number": ordered.instance_number})  # fmt: skip
-            ordered.member.data = b""  # the raw file (with its PHI) is not needed any more
+            slices.append({"name": item.member.name, "decoded": decoded, "location_mm": item.location_mm,
+                           "instance_number": item.instance_number})  # fmt: skip
         if slices:
             series.append({"uid_hash": group.series_uid_hash, "description": group.description,
                            "modality": group.modality, "parameters": group.parameters, "slices": slices})  # fmt: skip

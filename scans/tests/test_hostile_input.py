@@ -5,6 +5,7 @@ committed. Each one must be refused quickly, with a message, and leave nothing b
 """
 
 import io
+import os
 import struct
 import time
 
@@ -214,6 +215,40 @@ def test_the_sandbox_passes_refusals_through():
     with pytest.raises(ScanRejected, match="no, thank you") as raised:
         sandbox.run_limited(targets.refuse, memory_bytes=256 << 20, seconds=10)
     assert raised.value.code == "too_large"
+
+
+def _each(items, seconds: float = 10):
+    return sandbox.run_limited_each(targets.behave, items, memory_bytes=256 << 20, seconds=seconds)
+
+
+def test_the_sandbox_answers_many_items_in_order_from_one_child():
+    first, second, refused, third = _each([("pid",), ("pid",), ("refuse",), ("pid",)])
+    assert first == second == third != os.getpid()  # one child for all, and not this process
+    assert isinstance(refused, ScanRejected) and refused.message == "no, thank you" and refused.code == "too_large"
+
+
+def test_a_crash_among_many_items_refuses_that_item_only():
+    before, crashed, after = _each([("pid",), ("crash",), ("pid",)])
+    assert isinstance(crashed, ScanRejected) and "decoder stopped" in crashed.message
+    assert isinstance(before, int) and isinstance(after, int) and before != after  # a fresh child after the crash
+
+
+def test_too_much_memory_among_many_items_refuses_that_item_only():
+    refused, after = _each([("allocate", 4096), ("allocate", 10)])
+    assert isinstance(refused, ScanRejected) and "more memory than the portal allows" in refused.message
+    assert after == 10 << 20
+
+
+def test_a_slow_item_among_many_is_stopped_once_and_the_next_answered():
+    started = time.monotonic()
+    slow, after = _each([("sleep", 30), ("pid",)], seconds=1)
+    assert isinstance(slow, ScanRejected) and "took too long" in slow.message and isinstance(after, int)
+    assert time.monotonic() - started < 5  # not tried a second time
+
+
+def test_an_item_that_ends_a_used_child_is_tried_again_in_a_fresh_one():
+    # A crash that depends on what the child did before is not the file's fault.
+    assert _each([("pid",), ("crash_if_used",)])[1] == "fresh"
 
 
 @pytest.mark.django_db
