@@ -11,24 +11,14 @@ else made-up slices. Repeat runs and quote the median; the target on an idle mac
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
+
+from neuroscan.benchmarking import run_in_scratch, wait
 
 TARGET_SECONDS = 3.0
-
-
-def _configure_scratch(folder: Path) -> None:
-    # Before Django reads its settings: everything of this run lives in the scratch folder.
-    os.environ["NEUROSCAN_VAR_DIR"] = str(folder / "var")
-    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'var' / 'db.sqlite3'}"
-    os.environ["MEDIA_ROOT"] = str(folder / "media")
-    os.environ.setdefault("LOG_LEVEL", "WARNING")  # stdout is the JSON line
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuroscan.settings")
 
 
 def _slices(count: int) -> tuple[list[tuple[str, bytes]], str]:
@@ -44,36 +34,20 @@ def _slices(count: int) -> tuple[list[tuple[str, bytes]], str]:
     return [(f"synthetic-{n}.png", image_bytes(width=256 + n, height=256)) for n in range(count)], "synthetic slices"
 
 
-def _wait(predicate, timeout: float, poll: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(poll)
-    return False
-
-
 def bench(batch: int, runs: int) -> dict:
-    import django
-
-    django.setup()
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import transaction
 
-    from neuroscan.celery import ensure_broker_folders
     from neuroscan.testing import WorkerProcess
     from scans.models import AnalyserProcess, Scan, ScanStatus
     from scans.services import scan_ingest
     from scans.tests.factories import upload_file
 
-    call_command("migrate", verbosity=0)
-    ensure_broker_folders()
     slices, source = _slices(batch)
     totals, analysis_ms, waits = [], [], []
     with WorkerProcess() as worker:
-        if not _wait(AnalyserProcess.objects.exists, timeout=180, poll=0.2):
+        if not wait(AnalyserProcess.objects.exists, timeout=180, poll=0.2):
             raise SystemExit("The worker did not load the model:\n" + worker.output[-3000:])
         for run in range(runs):
             time.sleep(1.0)  # idle again
@@ -84,7 +58,7 @@ def bench(batch: int, runs: int) -> dict:
                 ids = [scan_ingest(owner=owner, uploaded_file=upload_file(data, name)).id for name, data in slices]
             committed = time.time()  # on_commit has just sent the tasks
             finished = {ScanStatus.DONE, ScanStatus.FAILED}
-            if not _wait(lambda: Scan.objects.filter(pk__in=ids, status__in=finished).count() == len(ids), timeout=120):
+            if not wait(lambda: Scan.objects.filter(pk__in=ids, status__in=finished).count() == len(ids), timeout=120, poll=0.02):
                 raise SystemExit("The batch did not finish in 120 s:\n" + worker.output[-3000:])
             scans = list(Scan.objects.filter(pk__in=ids))
             totals.append(max(scan.finished_at.timestamp() for scan in scans) - committed)
@@ -112,12 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=10)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="neuroscan-bench-") as folder:
-        _configure_scratch(Path(folder))
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-        result = bench(args.batch, args.runs)
-    print(json.dumps(result))
-    return 0
+    return run_in_scratch(lambda _folder: bench(args.batch, args.runs))
 
 
 if __name__ == "__main__":

@@ -1,19 +1,12 @@
 from django import forms
 
 from reviews.models import ReviewDecision
+from scans.forms import UploadForm
 from studies.answer import FINDING_CHOICES
 
 
-class StudyUploadForm(forms.Form):
-    """The fields of a study upload besides the files themselves (read with request.FILES.getlist)."""
-
-    patient_reference = forms.CharField(
-        required=False,
-        max_length=64,
-        label="Patient reference (optional)",
-        help_text="Your own pseudonymous reference, e.g. a study code. Do not type names or record numbers.",
-    )
-    note = forms.CharField(required=False, max_length=500, label="Note (optional)", widget=forms.TextInput)
+class StudyUploadForm(UploadForm):
+    """The fields of a study upload besides its files: the same as a single upload's (patient reference, note)."""
 
 
 class StudyReviewForm(forms.Form):
