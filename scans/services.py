@@ -126,7 +126,8 @@ def _read_upload(uploaded_file: UploadedFile, limit: int) -> bytes:
 def decode_limited(data: bytes) -> DecodedImage:
     """decode_upload in a child process under a memory ceiling and a deadline (scans.sandbox).
 
-    Every upload path (single files here, a study's slices) decodes through this, never in the web process.
+    Every upload path decodes through this (single files) or decode_limited_each (a study's slices), never in
+    the web process.
     """
     return run_limited(
         decode_upload,
