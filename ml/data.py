@@ -159,7 +159,9 @@ def build_sources_cache(records, data_dir: Path, size: int, cache_path: Path, wo
     images = np.zeros((len(records), size, size), np.uint8)
     masks = np.zeros((len(records), size, size), np.uint8)
     has_mask = np.zeros(len(records), bool)
-    with multiprocessing.Pool(workers) as pool:
+    # Spawned, not forked: the caller may already run threads (TensorFlow's, a test server's), and a
+    # child forked from a threaded process can wait forever on a lock it copied (seen in CI).
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
         for index, (picture, mask) in enumerate(pool.imap(_load_source_record, arguments, chunksize=32)):
             images[index] = picture
             if mask is not None:
