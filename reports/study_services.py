@@ -13,7 +13,7 @@ from scans.selectors import scan_latest_prediction
 from studies.answer import finding_name, review_summary, study_answer
 from studies.models import Study
 from studies.selectors import study_reviews, study_series
-from studies.summary import TUMOUR_CLASSES, study_slices_with_answers, tumour_probability
+from studies.summary import TUMOUR_CLASSES, label_counts_in_order, study_slices_with_answers, tumour_probability
 
 
 def study_report_short_id(study_id) -> str:
@@ -34,7 +34,7 @@ def _read(name: str) -> bytes:
 
 
 def _summary_rows(summary: dict) -> list[tuple[str, str]]:
-    labels = ", ".join(f"{label_name(label)} {count}" for label, count in summary["label_counts"].items())
+    labels = ", ".join(f"{label_name(label)} {count}" for label, count in label_counts_in_order(summary))
     states = summary["state_counts"]
     rows = [("Slices", str(summary["slices"])), ("Slice answers", labels)]
     others = [(AnswerState.NEEDS_REVIEW, "needs review"), (AnswerState.NOT_ANALYSED, "not analysed"), (AnswerState.FAILED, "failed")]

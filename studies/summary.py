@@ -103,3 +103,10 @@ def study_summary(*, study) -> dict:
         "reviewed_slices": sum(1 for scan in slices if scan.answer_source == SOURCE_REVIEWER),
         "model_versions": sorted({scan.latest_model_version for scan in slices if scan.latest_model_version}),
     }
+
+
+def label_counts_in_order(summary: dict) -> list[tuple[str, int]]:
+    """A stored summary's counts per label, in CLASS_NAMES order: PostgreSQL's jsonb gives a JSON
+    object's keys back in its own order (shortest first), not as they were written."""
+    counts = summary["label_counts"]
+    return [(label, counts[label]) for label in CLASS_NAMES if label in counts]

@@ -28,7 +28,7 @@ from studies.models import Study
 from studies.reviews import study_review_create
 from studies.selectors import studies_for_user, study_get_for_user, study_progress, study_reviews, study_series
 from studies.services import study_ingest
-from studies.summary import StudyState, study_slices_with_answers, tumour_probability
+from studies.summary import StudyState, label_counts_in_order, study_slices_with_answers, tumour_probability
 
 LIST_PAGE_SIZE = 20
 _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
@@ -135,7 +135,7 @@ def detail(request: HttpRequest, study: Study) -> HttpResponse:
     }
     if summary:
         context["summary_state_name"] = StudyState.NAMES.get(summary["state"], summary["state"])
-        context["label_counts"] = [(label_name(label), count) for label, count in summary["label_counts"].items()]
+        context["label_counts"] = [(label_name(label), count) for label, count in label_counts_in_order(summary)]
         context["top_slices"] = [
             (label_name(label), [{**entry, "text": format_probability(entry["probability"])} for entry in entries])
             for label, entries in summary["top_slices"].items()
