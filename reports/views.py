@@ -12,25 +12,24 @@ from studies.models import Study
 from studies.views import study_view
 
 
-@scan_view(methods=("GET",))
-def report_pdf(request: HttpRequest, scan: Scan) -> HttpResponse:
+def _pdf_download(request: HttpRequest, make_input, build, *, object_type: str, object_id, filename: str) -> HttpResponse:
+    """The report as a private download (409 until it can be written), audited; A4 unless ?paper=letter."""
     try:
-        report = report_input_for_scan(scan=scan)
+        report = make_input()
     except ReportNotReady as error:
         return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
-    page_size = "Letter" if request.GET.get("paper") == "letter" else "A4"
-    pdf = build_report_pdf(report, page_size=page_size)
-    audit_record(action=AuditAction.DOWNLOAD_REPORT, actor=request.user, request=request, object_type="scan", object_id=scan.id)
-    return private_pdf_response(pdf, filename=report_file_name(scan))
+    pdf = build(report, page_size="Letter" if request.GET.get("paper") == "letter" else "A4")
+    audit_record(action=AuditAction.DOWNLOAD_REPORT, actor=request.user, request=request, object_type=object_type, object_id=object_id)
+    return private_pdf_response(pdf, filename=filename)
+
+
+@scan_view(methods=("GET",))
+def report_pdf(request: HttpRequest, scan: Scan) -> HttpResponse:
+    return _pdf_download(request, lambda: report_input_for_scan(scan=scan), build_report_pdf,
+                         object_type="scan", object_id=scan.id, filename=report_file_name(scan))  # fmt: skip
 
 
 @study_view
 def study_report_pdf(request: HttpRequest, study: Study) -> HttpResponse:
-    try:
-        report = report_input_for_study(study=study)
-    except ReportNotReady as error:
-        return HttpResponse(str(error), status=409, content_type="text/plain; charset=utf-8")
-    page_size = "Letter" if request.GET.get("paper") == "letter" else "A4"
-    pdf = build_study_report_pdf(report, page_size=page_size)
-    audit_record(action=AuditAction.DOWNLOAD_REPORT, actor=request.user, request=request, object_type="study", object_id=study.id)
-    return private_pdf_response(pdf, filename=study_report_file_name(study))
+    return _pdf_download(request, lambda: report_input_for_study(study=study), build_study_report_pdf,
+                         object_type="study", object_id=study.id, filename=study_report_file_name(study))  # fmt: skip
