@@ -1,8 +1,11 @@
 """The Celery app: configuration comes from Django settings (CELERY_* names).
 
-Celery's Django fix-up closes unusable or stale database connections before and
-after every task; with CONN_HEALTH_CHECKS on, a connection dropped by the
-database server between tasks is replaced instead of failing the next task.
+Database connections live in a worker as in the web server: around each task, Django closes the
+ones that errored or outlived CONN_MAX_AGE (close_old_connections), and with CONN_HEALTH_CHECKS
+on, one dropped by the database server between tasks is replaced instead of failing the next task.
+Celery's Django fix-up would instead close every connection before and after every task, a new
+connection per slice of a study (~1 ms on SQLite, more on PostgreSQL: `python -m studies.bench`);
+CELERY_DB_REUSE_MAX in the settings turns that off.
 """
 
 import os
@@ -11,6 +14,8 @@ from pathlib import Path
 
 from celery import Celery
 from celery.exceptions import SecurityWarning
+from celery.signals import task_postrun, task_prerun
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "neuroscan.settings")
 # TensorFlow's C++ start-up notes (oneDNN is on, which CPU instructions it uses) are INFO
@@ -23,6 +28,14 @@ warnings.filterwarnings("ignore", message="You're running the worker with superu
 app = Celery("neuroscan")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _close_old_database_connections(sender=None, **kwargs) -> None:
+    if getattr(sender.request, "is_eager", False):
+        return  # run in the caller's process, maybe inside its transaction: its connection is not ours
+    close_old_connections()
 
 
 def ensure_broker_folders() -> None:
