@@ -18,6 +18,17 @@ DATA_DIR = Path(os.environ.get("NEUROSCAN_DATA_DIR", ROOT.parent / "shared" / "d
 PASSWORD = "correct-horse-battery-staple"
 
 
+def pytest_sessionstart(session) -> None:
+    """A run cut off earlier can leave the SQLite test database's write-ahead log behind; SQLite
+    would replay it into the new test database of the same name. No process holds it now."""
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and name:
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+
+
 def _required(variable: str) -> bool:
     return os.environ.get(variable, "") == "1"
 
