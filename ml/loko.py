@@ -47,7 +47,8 @@ def run_fold(kind: str, data_dir: Path, output_root: Path, epochs: int, max_minu
         done = json.loads(progress.read_text())["epochs_done"]
         if done < epochs:
             raise SystemExit(f"fold {kind}: {done}/{epochs} epochs in the time given; run the same command again to go on")
-    calibrate(run_dir, data_dir, index_file, cache_path)
+    if not (run_dir / config.CALIBRATION_FILE_NAME).exists():  # written last: a calibrated fold is only measured again
+        calibrate(run_dir, data_dir, index_file, cache_path)
     figures = measure_fold(Classifier.load(run_dir), records_for_run(data_dir, run_dir, index_file), data_dir, kind)
     return {"kind": kind, "epochs": done, **figures}
 

@@ -180,7 +180,7 @@ def build_card(weights_dir: Path) -> dict:
             "kept": KEPT_WEIGHTS,
         },
         "calibration": {key: value for key, value in calibration.items() if not key.endswith("table")},
-        "decision_rule": "ml/decision.py: refuse on input checks, the not-MRI output or feature distance; tumour answers need the abstain threshold; a 'no tumour' answer needs the no-tumour threshold and the stricter feature distance, else it abstains",
+        "decision_rule": "ml/decision.py: refuse on input checks, the not-MRI output or feature distance; tumour answers need the abstain threshold and the stricter feature distance; a 'no tumour' answer needs the no-tumour threshold and the stricter feature distance, else it abstains",
         "generalisation": summarise_rows(rows),
         "leave_lgg_out": {
             "what": "the previous model (1.2.0: first + second reader, trained on brain-mri/ only), same images, same protocol",
@@ -240,6 +240,12 @@ def limitations(card: dict) -> list[str]:
     ))
     if head_ct:
         lines.insert(2, f"Head CT from a collection not used in training is refused {_percent(head_ct['refused_rate'])} of the time ({head_ct['answered_without_flag']} of {head_ct['n']} answered with no flag).")
+    unseen = {kind: fold for kind, fold in card.get("leave_one_kind_out", {}).items() if fold["refused_rate"] < 0.97}
+    if unseen:
+        lines.insert(3, "Refusal does not reach far beyond the kinds shown in training: left out of training, "
+                     + "; ".join(f"{kind} was refused {_percent(fold['refused_rate'])} of the time ({fold['answered_without_flag']} of {fold['n']} answered with no flag)"
+                                 for kind, fold in sorted(unseen.items()))
+                     + ". A kind of image no one has shown the model, above all one that looks like a grey cross-section of a head, may be read as MRI.")
     return lines
 
 
@@ -294,9 +300,14 @@ def _loko_lines(folds: dict) -> list[str]:
     return [
         "Each fold was trained and calibrated without the kind, then asked about every image of it (all collections).",
         "",
-        "| kind left out | epochs | images | refused | answered with no flag |",
-        "|---|---|---|---|---|",
-        *[f"| {kind} | {fold['epochs']} | {fold['n']} | {fold['refused']} ({_percent(fold['refused_rate'])}) | {fold['answered_without_flag']} |" for kind, fold in sorted(folds.items())],
+        "| kind left out | epochs | images | refused | sent to review | answered with no flag |",
+        "|---|---|---|---|---|---|",
+        *[f"| {kind} | {fold['epochs']} | {fold['n']} | {fold['refused']} ({_percent(fold['refused_rate'])}) "
+          f"| {fold['n'] - fold['refused'] - fold['answered_without_flag']} | {fold['answered_without_flag']} ({_percent(fold['answered_without_flag'] / fold['n'])}) |"
+          for kind, fold in sorted(folds.items())],
+        "",
+        "A fold trains from scratch for fewer epochs than the committed model, so it is a weaker network; what it says is "
+        "how far refusal reaches beyond the kinds it was shown.",
     ]
 
 
@@ -395,11 +406,15 @@ def render_markdown(card: dict) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights-dir", type=Path, default=config.WEIGHTS_DIR)
-    parser.add_argument("--from-json", action="store_true", help="re-render the Markdown from the committed JSON only")
+    parser.add_argument("--from-json", action="store_true", help="re-render from the committed JSON, with the folds in ml/artifacts/loko.json (no measuring)")
     arguments = parser.parse_args(argv)
     json_file = arguments.weights_dir / config.MODEL_CARD_JSON_NAME
     if arguments.from_json:
+        # The leave-one-kind-out folds are measured apart (python -m ml.loko), one at a time.
         card = json.loads(json_file.read_text())
+        card["leave_one_kind_out"] = json.loads(config.LOKO_FILE.read_text())["folds"] if config.LOKO_FILE.exists() else {}
+        card["limitations"] = limitations(card)
+        json_file.write_text(json.dumps(card, indent=1, default=float) + "\n")
     else:
         from ml.runtime import configure_tensorflow
 

@@ -34,6 +34,13 @@ def unsure_reason(probabilities: dict[str, float]) -> str:
     return f"The model is unsure: {top_classes_sentence(probabilities)}. A person should read this slice."
 
 
+def unfamiliar_reason(probabilities: dict[str, float]) -> str:
+    return (
+        f"The model suggests {top_classes_sentence(probabilities, count=1)}, but this slice looks unlike the brain MRIs "
+        "it was trained on. A person should read this slice."
+    )
+
+
 def not_mri_reason() -> str:
     return "This image does not look like a brain MRI slice, so the model did not analyse it."
 

@@ -14,7 +14,16 @@ def probabilities(glioma=0.0, meningioma=0.0, notumor=0.0, pituitary=0.0) -> np.
 
 
 def test_a_confident_tumour_answer_is_given_without_a_flag():
-    assert decide(probabilities(glioma=0.85, notumor=0.15), 0.01, 25.0, THRESHOLDS).kind is None
+    assert decide(probabilities(glioma=0.85, notumor=0.15), 0.01, 10.0, THRESHOLDS).kind is None
+
+
+def test_a_confident_tumour_answer_on_an_unfamiliar_slice_goes_to_a_person():
+    # Inside the refusal distance, outside the stricter one: a kind of image never shown in training
+    # (head CT in a fold without it) lands here far more often than a brain MRI does.
+    decision = decide(probabilities(glioma=0.95, notumor=0.05), 0.01, 25.0, THRESHOLDS)
+    assert decision.kind == wording.UNSURE
+    assert "glioma 95 %" in decision.reason and "unlike the brain MRIs" in decision.reason
+    assert "25.0 > 20.0" in decision.detail
 
 
 def test_a_no_tumour_answer_as_confident_as_an_accepted_tumour_answer_still_abstains():
