@@ -187,7 +187,6 @@ def build_card(weights_dir: Path) -> dict:
             "code_commit": baseline["code_commit"],
             **summarise_rows(baseline["rows"]),
         },
-        "leave_one_kind_out": json.loads(config.LOKO_FILE.read_text())["folds"] if config.LOKO_FILE.exists() else {},
         "localisation": localisation(classifier, records, data_dir),
         "perturbations": perturbation_results(classifier, records, data_dir, PERTURBATIONS_SHOWN),
         "perturbation_notes": PERTURBATION_NOTES,
@@ -199,6 +198,19 @@ def build_card(weights_dir: Path) -> dict:
         "clinician_limitations": list(CLINICIAN_LIMITATIONS),
         "limitations": [],  # filled by limitations() from the measured figures
     }
+
+
+def add_derived(card: dict, rows: list[dict], data_dir: Path) -> dict:
+    """What the card derives without running the model: the leave-one-kind-out folds (measured apart,
+    one at a time, by `python -m ml.loko`), sensitivity by lesion size from the validation rows,
+    and the limitations from all the figures."""
+    from ml.protocol import sensitivity_by_lesion_size
+    from ml.sources import lgg_mask_areas
+
+    card["leave_one_kind_out"] = json.loads(config.LOKO_FILE.read_text())["folds"] if config.LOKO_FILE.exists() else {}
+    card["lgg_by_lesion_size"] = sensitivity_by_lesion_size(rows, lgg_mask_areas(data_dir))
+    card["limitations"] = limitations(card)
+    return card
 
 
 def limitations(card: dict) -> list[str]:
@@ -240,6 +252,10 @@ def limitations(card: dict) -> list[str]:
     ))
     if head_ct:
         lines.insert(2, f"Head CT from a collection not used in training is refused {_percent(head_ct['refused_rate'])} of the time ({head_ct['answered_without_flag']} of {head_ct['n']} answered with no flag).")
+    by_size = [row for row in card.get("lgg_by_lesion_size", []) if row["n"]]
+    if by_size and by_size[0]["sensitivity"] is not None and by_size[-1]["sensitivity"] is not None:
+        lines.insert(2, f"Small lesions are missed most: LGG tumour slices with a lesion under {by_size[0]['area_px'][1]} px are found "
+                     f"{_percent(by_size[0]['sensitivity'])} of the time, those of {by_size[-1]['area_px'][0]} px or more {_percent(by_size[-1]['sensitivity'])}.")
     unseen = {kind: fold for kind, fold in card.get("leave_one_kind_out", {}).items() if fold["refused_rate"] < 0.97}
     if unseen:
         lines.insert(3, "Refusal does not reach far beyond the kinds shown in training: left out of training, "
@@ -290,6 +306,19 @@ def _cross_fitted_lines(estimate: dict | None) -> list[str]:
         for name, item in estimate["by_group"].items()
     )
     return [f"- Cross-fitted, the honest estimate of that rule ({estimate['rule']}; thresholds {', '.join(f'{t:.3f}' for t in estimate['thresholds'])}): silent misses {groups}."]
+
+
+def _lesion_size_lines(table: list[dict]) -> list[str]:
+    def area(low, high) -> str:
+        return f"{low}-{high - 1} px" if high else f">= {low} px"
+
+    return [
+        "The area of the slice's FLAIR-abnormality mask (`lgg/slices.csv`; the slices are 256 x 256 px); found = a tumour class is the top label.",
+        "",
+        "| lesion area | slices | found | sensitivity | silent misses |",
+        "|---|---|---|---|---|",
+        *[f"| {area(*row['area_px'])} | {row['n']} | {row['detected']} | {_percent(row['sensitivity'])} | {row['silent_misses']} |" for row in table],
+    ]
 
 
 def _loko_lines(folds: dict) -> list[str]:
@@ -358,6 +387,9 @@ def render_markdown(card: dict) -> str:
         "",
         *_generalisation_lines(card["leave_lgg_out"]),
         "",
+        "## LGG tumour slices by lesion size (validation patients, all sequences)",
+        *_lesion_size_lines(card.get("lgg_by_lesion_size", [])),
+        "",
         "## Leave one kind out (not a brain MRI)",
         *_loko_lines(card.get("leave_one_kind_out", {})),
         "",
@@ -410,18 +442,14 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parser.parse_args(argv)
     json_file = arguments.weights_dir / config.MODEL_CARD_JSON_NAME
     if arguments.from_json:
-        # The leave-one-kind-out folds are measured apart (python -m ml.loko), one at a time.
         card = json.loads(json_file.read_text())
-        card["leave_one_kind_out"] = json.loads(config.LOKO_FILE.read_text())["folds"] if config.LOKO_FILE.exists() else {}
-        card["limitations"] = limitations(card)
-        json_file.write_text(json.dumps(card, indent=1, default=float) + "\n")
     else:
         from ml.runtime import configure_tensorflow
 
         configure_tensorflow()
         card = build_card(arguments.weights_dir)
-        card["limitations"] = limitations(card)
-        json_file.write_text(json.dumps(card, indent=1, default=float) + "\n")
+    add_derived(card, json.loads(ROWS_FILE.read_text())["rows"], config.data_dir())
+    json_file.write_text(json.dumps(card, indent=1, default=float) + "\n")
     MARKDOWN_FILE.write_text(render_markdown(card))
     print(json.dumps({"version": card["version"], "worst_silent_miss_rate": card["generalisation"]["worst_silent_miss_rate"], "localisation_all": card["localisation"]["all"]}))
 

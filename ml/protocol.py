@@ -80,6 +80,23 @@ def not_mri_metrics(rows: list[dict]) -> dict:
     return {"n": len(rows), "refused": refused, "refused_rate": _rate(refused, len(rows)), "answered_without_flag": labelled}
 
 
+LESION_AREA_BINS_PX = (1, 500, 1500, 3000)  # LGG slices are 256 x 256: 500 px is under 1 % of the picture
+
+
+def sensitivity_by_lesion_size(rows: list[dict], mask_areas: dict[str, int], side: str = "validation") -> list[dict]:
+    """LGG tumour slices on `side`, by the area of their mask: how many the top label finds, how many are silent misses."""
+    tumours = [row for row in rows if row["source"] == "lgg" and row["side"] == side and row["truth"] != NO_TUMOUR]
+    edges = (*LESION_AREA_BINS_PX, None)
+    table = []
+    for low, high in zip(edges[:-1], edges[1:]):
+        members = [row for row in tumours if mask_areas[row["path"]] >= low and (high is None or mask_areas[row["path"]] < high)]
+        detected = sum(1 for row in members if row["predicted"] != NO_TUMOUR)
+        silent = sum(1 for row in members if row["predicted"] == NO_TUMOUR and not row["abstained"])
+        table.append({"area_px": [low, high], "n": len(members), "detected": detected, "sensitivity": _rate(detected, len(members)),
+                      "silent_misses": silent})  # fmt: skip
+    return table
+
+
 def summarise_rows(rows: list[dict], side: str = "validation") -> dict:
     """Rows -> per-source, per-sequence, per-institution, brain-area-matched and per-kind figures."""
     mri = [row for row in rows if row["source"] != "not_mri" and row["side"] == side]

@@ -96,6 +96,12 @@ def lgg_records(data_dir: Path, seed: int = config.SEED) -> list[SourceRecord]:
     return records
 
 
+def lgg_mask_areas(data_dir: Path) -> dict[str, int]:
+    """lgg/ image path -> the area of its slice's FLAIR-abnormality mask in pixels (0: no tumour)."""
+    with open(data_dir / "lgg" / "slices.csv", newline="") as handle:
+        return {row["image"]: int(row["mask_area_px"]) for row in csv.DictReader(handle)}
+
+
 def not_mri_records(data_dir: Path, seed: int = config.SEED) -> list[SourceRecord]:
     with open(data_dir / "not-brain-mri" / "sources.csv", newline="") as handle:
         rows = sorted(csv.DictReader(handle), key=lambda row: row["file"])

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ml.evaluate import Outcome, summarise
-from ml.protocol import mri_metrics, pointing, summarise_rows
+from ml.protocol import mri_metrics, pointing, sensitivity_by_lesion_size, summarise_rows
 
 
 def row(truth, predicted, abstained=False, kind=None, source="lgg", sequence="flair", path="images/TCGA_DU_1_2/x.jpg", area=0.9, position=0.5, side="validation"):
@@ -67,3 +67,20 @@ def test_the_pointing_game_allows_the_margin_and_measures_the_heat_share():
     heat[:] = 0.0
     heat[mask] = 1.0
     assert pointing(heat, mask) == (True, 1.0)
+
+
+def test_sensitivity_by_lesion_size_bins_validation_tumours_by_mask_area():
+    rows = [
+        row("glioma", "notumor", path="small-silent"),
+        row("glioma", "notumor", kind="no_tumour_unconfirmed", path="small-flagged"),
+        row("glioma", "glioma", path="edge"),  # exactly 500 px: the second bin
+        row("glioma", "glioma", path="large"),
+        row("glioma", "notumor", path="large-train", side="train"),  # not a validation slice
+        row("notumor", "notumor", path="no-lesion"),  # not a tumour
+    ]
+    areas = {"small-silent": 40, "small-flagged": 499, "edge": 500, "large": 5000, "large-train": 5000, "no-lesion": 0}
+    table = sensitivity_by_lesion_size(rows, areas)
+    assert [(entry["area_px"], entry["n"], entry["detected"], entry["silent_misses"]) for entry in table] == [
+        ([1, 500], 2, 0, 1), ([500, 1500], 1, 1, 0), ([1500, 3000], 0, 0, 0), ([3000, None], 1, 1, 0),
+    ]
+    assert table[0]["sensitivity"] == 0.0 and table[2]["sensitivity"] is None
