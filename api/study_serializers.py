@@ -138,7 +138,7 @@ class StudyReviewSerializer(serializers.Serializer):
 class StudyAnswerSerializer(serializers.Serializer):
     """The study's answer (studies.answer): the standing study review's finding, else what the slices' answers add up to."""
 
-    finding = serializers.ChoiceField(choices=[*STUDY_STATES, ANALYSING], help_text="`analysing` until every slice has finished.")
+    finding = serializers.ChoiceField(choices=[*STUDY_STATES, ANALYSING], help_text="`analysing` until every slice has finished, unless a person reviewed the study: its finding stands while slices are analysed again.")
     finding_display = serializers.CharField()
     source = serializers.ChoiceField(choices=ANSWER_SOURCES, allow_null=True,
                                      help_text="`reviewer`: a study review; `ai`: the slices' answers (some may be reviewed).")  # fmt: skip
@@ -150,6 +150,7 @@ class StudyAnswerSerializer(serializers.Serializer):
                                                help_text="The state of `summary`, written once when the last slice finished.")  # fmt: skip
     reviewed_slices = serializers.IntegerField(help_text="Slices whose own answer is a person's.")
     review = StudyReviewSerializer(allow_null=True, help_text="The standing study review.")
+    analysing = serializers.BooleanField(help_text="Some slice is queued or being analysed: there is no summary now.")
 
     def to_representation(self, answer: StudyAnswer) -> dict:
         return {
@@ -162,6 +163,7 @@ class StudyAnswerSerializer(serializers.Serializer):
             "recorded_finding": answer.recorded_finding,
             "reviewed_slices": answer.reviewed_slices,
             "review": StudyReviewSerializer(answer.review).data if answer.review else None,
+            "analysing": answer.analysing,
         }
 
 

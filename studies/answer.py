@@ -4,6 +4,9 @@
   its slices' answers add up to now (studies.summary.study_state over scans.answer, so a slice's
   review counts as soon as it is given, not only if it came before the summary was written);
 - source: the reviewer (who, when) or the slices (the AI's answers, some perhaps reviewed);
+- while slices are analysed (a new study, or a slice retried after the summary) an unreviewed
+  study has no answer yet ("analysing"); a reviewed one keeps its review's finding, since the
+  reviewed answer is the answer, and says that slices are being analysed again;
 - the stored summary (Study.summary) stays the record of what was summarised, once, when the last
   slice finished: pages show it beside the answer, never in its place.
 """
@@ -16,7 +19,7 @@ from scans.answer import SOURCE_AI, SOURCE_REVIEWER
 from studies.models import Study, StudyFinding, StudyReview
 from studies.summary import StudyState, study_summary
 
-ANALYSING = "analysing"  # not every slice has finished: there is no study answer yet
+ANALYSING = "analysing"  # not every slice has finished and nobody reviewed the study: there is no answer yet
 _DECISION_WORDS = {ReviewDecision.CONFIRMED: "confirmed", ReviewDecision.OVERRIDDEN: "overridden",
                    ReviewDecision.UNUSABLE: "marked unusable"}  # fmt: skip
 
@@ -40,6 +43,7 @@ class StudyAnswer:
     current_summary: dict | None  # the summary of the slices' answers now (studies.summary.study_summary)
     reviewed_slices: int = 0  # slices whose own answer is a person's
     review: StudyReview | None = None  # the standing study review
+    analysing: bool = False  # some slice is queued or being analysed (no summary now)
 
     @property
     def reviewed(self) -> bool:
@@ -59,6 +63,8 @@ class StudyAnswer:
         if self.reviewed:
             who = f"{self.review.reviewer.get_username()}, {format_datetime(self.review.created_at)}"
             verb = "confirmed" if self.review.decision == ReviewDecision.CONFIRMED else "reviewed"
+            if self.analysing:
+                return f"{verb} by {who}; some slices are being analysed again"
             return f"{verb} by {who}; the slices' answers say {finding_name(self.slices_finding)}"
         people = f"; {self.reviewed_slices} slice{'s' if self.reviewed_slices != 1 else ''} reviewed by a person" if self.reviewed_slices else ""
         return f"from the slices' answers (AI{people}); the study has not been reviewed by a person yet"
@@ -72,9 +78,10 @@ class StudyAnswer:
 def study_answer(*, study: Study) -> StudyAnswer:
     """The answer of one study. `study` was fetched through studies.selectors.study_get_for_user."""
     review = StudyReview.objects.filter(study=study).select_related("reviewer").order_by("-created_at", "-id").first()
-    if study.summary is None:  # analysing: no finding to give or to review yet
-        return StudyAnswer(finding=ANALYSING, source=None, slices_finding=None, recorded_finding=None,
-                           current_summary=None, review=review)  # fmt: skip
+    if study.summary is None:  # analysing: nothing the slices add up to yet; a review still stands
+        return StudyAnswer(finding=review.final_finding if review else ANALYSING, source=SOURCE_REVIEWER if review else None,
+                           slices_finding=None, recorded_finding=None, current_summary=None, review=review,
+                           analysing=True)  # fmt: skip
     current = study_summary(study=study)
     return StudyAnswer(
         finding=review.final_finding if review else current["state"],

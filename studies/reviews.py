@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from accounts.audit import AuditAction, audit_record
 from accounts.roles import is_reviewer
 from reviews.models import ReviewDecision
-from studies.answer import ANALYSING, FINDING_CHOICES, study_answer
+from studies.answer import FINDING_CHOICES, study_answer
 from studies.models import Study, StudyFinding, StudyReview
 from studies.summary import StudyState
 
@@ -35,7 +35,7 @@ def study_review_create(
     if reviewer.pk != study.owner_id and not is_reviewer(reviewer):
         raise PermissionDenied("Only the study's owner or a reviewer may review it.")
     answer = study_answer(study=study)
-    if answer.finding == ANALYSING:
+    if answer.analysing:
         raise ValidationError("Only a study whose every slice has finished can be reviewed.")
     proposed = answer.slices_finding
     if decision == ReviewDecision.CONFIRMED:

@@ -174,3 +174,42 @@ def test_charlie_gets_404_on_the_review_and_nothing_is_stored(client, charlie, s
 def test_the_review_url_rejects_get(client, alice, study):
     client.force_login(alice)
     assert client.get(reverse("studies:review", args=[study.id])).status_code == 405
+
+
+def test_a_reviewed_study_keeps_its_reviewed_finding_while_a_slice_is_analysed_again(client, alice, bob):
+    from scans.models import Scan
+    from scans.services import scan_analyse, scan_fail, scan_retry
+    from scans.tests.factories import FakeClassifier
+    from studies.services import studies_sweep, study_finish
+
+    study = study_ingest(owner=alice, files=uploads(dicom_series(2)))
+    first, second = slice_scans(study)
+    assert scan_analyse(scan_id=first.id, classifier_factory=lambda: FakeClassifier(no_tumour())) == "done"
+    scan_fail(scan_id=second.id, reason="Interrupted.")
+    assert study_finish(study_id=study.id) == "summarised"
+    study.refresh_from_db()
+    study_review_create(study=study, reviewer=bob, decision="confirmed", note="Read the whole series.")
+    assert scan_retry(scan=Scan.objects.get(pk=second.id)) and studies_sweep()["reopened"] == 1
+    study.refresh_from_db()
+
+    answer = study_answer(study=study)
+    assert answer.analysing and answer.finding == StudyState.NO_TUMOUR and answer.source == SOURCE_REVIEWER
+    assert answer.byline.startswith("confirmed by bob, ") and answer.byline.endswith("some slices are being analysed again")
+    with pytest.raises(ValidationError, match="every slice has finished"):
+        study_review_create(study=study, reviewer=bob, decision="overridden", override_finding="tumour_finding")
+    client.force_login(alice)
+    page = client.get(reverse("studies:detail", args=[study.id])).content.decode()
+    assert "Reviewed finding" in page and "being analysed again" in page
+
+    assert scan_analyse(scan_id=second.id, classifier_factory=lambda: FakeClassifier(glioma(0.9))) == "done"
+    assert study_finish(study_id=study.id) == "summarised"
+    study.refresh_from_db()
+    answer = study_answer(study=study)
+    assert not answer.analysing and answer.finding == StudyState.NO_TUMOUR  # the review still stands
+    assert answer.slices_finding == StudyState.TUMOUR_FINDING  # and the page says what the slices now add up to
+
+
+def test_an_unreviewed_study_has_no_answer_while_analysing(alice):
+    study = study_ingest(owner=alice, files=uploads(dicom_series(2)))
+    answer = study_answer(study=study)
+    assert answer.analysing and answer.finding == ANALYSING and answer.source is None and answer.byline == ""
