@@ -1,12 +1,12 @@
-"""The CSRF failure view (settings.CSRF_FAILURE_VIEW): a site-styled page, and a stale review kept."""
+"""The CSRF failure view (settings.CSRF_FAILURE_VIEW): a site-styled page, and a stale scan or study review kept."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import REASON_CSRF_TOKEN_MISSING, REASON_NO_CSRF_COOKIE
 from django.shortcuts import redirect, render
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 
-from reviews.drafts import review_draft_keep
+from reviews.drafts import review_draft_keep, study_review_draft_keep
 
 # A token that is missing or out of date: the page was stale (a new log-in rotated the token).
 # A bad Origin or Referer is checked before these and never keeps anything.
@@ -26,4 +26,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         messages.warning(request, "Your review was not saved because the page had expired. "
                                   "Your note is kept below: check it and save the review again.")  # fmt: skip
         return redirect("scans:detail", scan_id=match.kwargs["scan_id"])
+    if match is not None and match.view_name == "studies:review" and _stale(reason):
+        study_review_draft_keep(request=request, study_id=match.kwargs["study_id"], data=request.POST)
+        messages.warning(request, "Your study review was not saved because the page had expired. "
+                                  "Your note is kept below: check it and save the review again.")  # fmt: skip
+        return redirect(reverse("studies:detail", args=[match.kwargs["study_id"]]) + "#study-review")
     return render(request, "403_csrf.html", status=403)

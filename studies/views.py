@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import AuditAction, AuditOutcome, audit_record
+from reviews.drafts import study_review_draft_keep, study_review_draft_take
 from ml.wording import format_probability
 from scans.answer import answer_of
 from scans.labels import label_name
@@ -141,12 +142,12 @@ def detail(request: HttpRequest, study: Study) -> HttpResponse:
             for label, entries in summary["top_slices"].items()
             if entries
         ]
-    context.update(_review_context(study))
+    context.update(_review_context(study, request))
     return render(request, "studies/detail.html", context)
 
 
-def _review_context(study: Study) -> dict:
-    """The study's answer (studies.answer), its review history, and what the review form offers."""
+def _review_context(study: Study, request: HttpRequest) -> dict:
+    """The study's answer (studies.answer), its review history, and what the review form offers (with a kept draft)."""
     answer = study_answer(study=study)
     reviews = study_reviews(study=study)
     for number, review in enumerate(reviews, start=1):
@@ -159,6 +160,7 @@ def _review_context(study: Study) -> dict:
         "slices_finding_name": finding_name(answer.slices_finding),
         "recorded_finding_name": finding_name(answer.recorded_finding),
         "finding_choices": [(value, name) for value, name in FINDING_CHOICES if value != answer.slices_finding],
+        "draft": study_review_draft_take(request=request, study_id=study.id),
     }
 
 
@@ -166,6 +168,7 @@ def _review_context(study: Study) -> dict:
 def review_submit(request: HttpRequest, study: Study) -> HttpResponse:
     form = StudyReviewForm(request.POST)
     if not form.is_valid():
+        study_review_draft_keep(request=request, study_id=study.id, data=request.POST)
         messages.error(request, "The review was not saved: confirm, override, or mark the study as unusable.")
         return redirect(reverse("studies:detail", args=[study.id]) + "#study-review")
     try:
@@ -173,6 +176,7 @@ def review_submit(request: HttpRequest, study: Study) -> HttpResponse:
                                      override_finding=form.cleaned_data["override_finding"],
                                      note=form.cleaned_data["note"], request=request)  # fmt: skip
     except ValidationError as error:
+        study_review_draft_keep(request=request, study_id=study.id, data=request.POST)
         messages.error(request, f"The review was not saved: {' '.join(error.messages)}")
         return redirect(reverse("studies:detail", args=[study.id]) + "#study-review")
     messages.success(request, f"Study review saved: {review_summary(review)}.")

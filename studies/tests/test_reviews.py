@@ -213,3 +213,26 @@ def test_an_unreviewed_study_has_no_answer_while_analysing(alice):
     study = study_ingest(owner=alice, files=uploads(dicom_series(2)))
     answer = study_answer(study=study)
     assert answer.analysing and answer.finding == ANALYSING and answer.source is None and answer.byline == ""
+
+
+def test_a_refused_study_review_comes_back_with_the_note_kept_once(client, bob, study):
+    client.force_login(bob)
+    client.post(reverse("studies:review", args=[study.id]), {"decision": "overridden", "override_finding": "", "note": "Flow artefact on FLAIR."})
+    page = client.get(reverse("studies:detail", args=[study.id])).content.decode()
+    assert ">Flow artefact on FLAIR.</textarea>" in page and 'value="overridden" id="study-review-override" checked' in page
+    assert "Flow artefact" not in client.get(reverse("studies:detail", args=[study.id])).content.decode()  # shown once
+
+
+def test_a_stale_study_review_form_keeps_the_note_and_saves_nothing(alice, study):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(alice)
+    browser.get(reverse("studies:detail", args=[study.id]))  # sets the CSRF cookie
+    form = {"decision": "overridden", "override_finding": "no_tumour", "note": "Seen on the prior.", "csrfmiddlewaretoken": "x" * 64}
+    response = browser.post(reverse("studies:review", args=[study.id]), form)
+    assert response.status_code == 302 and response["Location"].endswith(f"/studies/{study.id}/#study-review")
+    assert not StudyReview.objects.exists()
+    page = browser.get(reverse("studies:detail", args=[study.id])).content.decode()
+    assert "Your study review was not saved because the page had expired" in page
+    assert ">Seen on the prior.</textarea>" in page and '<option value="no_tumour" selected>' in page
