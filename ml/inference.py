@@ -193,6 +193,13 @@ class Classifier:
         result.timings_ms["total"] = _milliseconds_since(started)
         return result, explanation
 
+    def refusal_scores(self, image: np.ndarray) -> tuple[float, float]:
+        """The calibrated not-MRI probability and the feature distance: the two numbers a refusal rests on,
+        for measuring other thresholds than the calibrated ones (ml.loko). The portal never calls it."""
+        logits, features = self.forward(self._prepare(image).model_input)
+        _, not_mri_probability = split_probabilities(logits.numpy(), self.temperature)
+        return float(not_mri_probability[0]), float(self.detector.distances(features.numpy().astype(np.float64))[0])
+
     # --- internals --------------------------------------------------------------------------
 
     def _prepare(self, image: np.ndarray) -> _Prepared:

@@ -15,19 +15,45 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from ml import config
 
 LOKO_FILE = config.LOKO_FILE
 
 
+# Shares of validation MRIs that each refusal threshold (not-MRI output, feature distance) would refuse
+# at the other operating points a fold reports (the calibrated ones refuse 0.5 % each).
+OPERATING_POINT_MRI_SHARES = (0.01, 0.02)
+
+
+def operating_points(kind_scores: np.ndarray, mri_scores: np.ndarray, shares=OPERATING_POINT_MRI_SHARES) -> list[dict]:
+    """(n, 2) [not-MRI probability, distance] of the held-out kind and of validation MRIs -> for each
+    share, both thresholds set where each refuses that share of the MRIs: what the kind and the MRIs
+    would then have refused (either threshold)."""
+    points = []
+    for share in shares:
+        not_mri_threshold, distance_threshold = np.quantile(mri_scores[:, 0], 1 - share), np.quantile(mri_scores[:, 1], 1 - share)
+        refused = lambda scores: float(np.mean((scores[:, 0] >= not_mri_threshold) | (scores[:, 1] > distance_threshold)))  # noqa: E731
+        points.append({"mri_share_each": share, "kind_refused": refused(kind_scores), "mri_refused": refused(mri_scores)})
+    return points
+
+
 def measure_fold(classifier, records, data_dir: Path, kind: str) -> dict:
-    """The fold's classifier on every image of its held-out kind."""
+    """The fold's classifier on every image of its held-out kind, and what other thresholds would refuse."""
+    from ml.data import decode_image_file
     from ml.protocol import collect_rows, not_mri_metrics
-    from ml.sources import HELD_OUT
+    from ml.sources import HELD_OUT, VALIDATION, source_folder
 
     kind_records = [record for record in records if record.source == "not_mri" and record.kind == kind]
     assert all(record.side == HELD_OUT for record in kind_records), "a fold must never have trained or tuned on its kind"
-    return not_mri_metrics(collect_rows(classifier, kind_records, data_dir, sides=(HELD_OUT,)))
+    mri_records = [record for record in records if record.source != "not_mri" and record.side == VALIDATION]
+
+    def scores(chosen) -> np.ndarray:
+        return np.array([classifier.refusal_scores(decode_image_file(source_folder(r.source, data_dir) / r.relative_path)) for r in chosen])
+
+    figures = not_mri_metrics(collect_rows(classifier, kind_records, data_dir, sides=(HELD_OUT,)))
+    return {**figures, "operating_points": operating_points(scores(kind_records), scores(mri_records))}
 
 
 def run_fold(kind: str, data_dir: Path, output_root: Path, epochs: int, max_minutes: float,

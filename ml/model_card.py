@@ -259,8 +259,10 @@ def limitations(card: dict) -> list[str]:
     unseen = {kind: fold for kind, fold in card.get("leave_one_kind_out", {}).items() if fold["refused_rate"] < 0.97}
     if unseen:
         lines.insert(3, "Refusal does not reach far beyond the kinds shown in training: left out of training, "
-                     + "; ".join(f"{kind} was refused {_percent(fold['refused_rate'])} of the time ({fold['answered_without_flag']} of {fold['n']} answered with no flag)"
-                                 for kind, fold in sorted(unseen.items()))
+                     + "; ".join(f"{kind} was refused {_percent(fold['refused_rate'])} of the time ({fold['answered_without_flag']} of {fold['n']} answered with no flag"
+                                 + (f"; {_percent(fold['operating_points'][0]['kind_refused'])} with thresholds that also refuse "
+                                    f"{_percent(fold['operating_points'][0]['mri_refused'])} of validation MRIs" if fold.get("operating_points") else "")
+                                 + ")" for kind, fold in sorted(unseen.items()))
                      + ". A kind of image no one has shown the model, above all one that looks like a grey cross-section of a head, may be read as MRI.")
     return lines
 
@@ -321,6 +323,12 @@ def _lesion_size_lines(table: list[dict]) -> list[str]:
     ]
 
 
+def _operating_points_text(points: list[dict] | None) -> str:
+    if not points:
+        return "not measured"
+    return "; ".join(f"{_percent(point['kind_refused'])} / {_percent(point['mri_refused'])}" for point in points)
+
+
 def _loko_lines(folds: dict) -> list[str]:
     if not folds:
         return ["Not run yet: each fold is a full training without one kind, then calibration, then every image of that kind "
@@ -329,11 +337,15 @@ def _loko_lines(folds: dict) -> list[str]:
     return [
         "Each fold was trained and calibrated without the kind, then asked about every image of it (all collections).",
         "",
-        "| kind left out | epochs | images | refused | sent to review | answered with no flag |",
-        "|---|---|---|---|---|---|",
+        "| kind left out | epochs | images | refused | sent to review | answered with no flag | refused at other thresholds (kind / validation MRIs) |",
+        "|---|---|---|---|---|---|---|",
         *[f"| {kind} | {fold['epochs']} | {fold['n']} | {fold['refused']} ({_percent(fold['refused_rate'])}) "
-          f"| {fold['n'] - fold['refused'] - fold['answered_without_flag']} | {fold['answered_without_flag']} ({_percent(fold['answered_without_flag'] / fold['n'])}) |"
+          f"| {fold['n'] - fold['refused'] - fold['answered_without_flag']} | {fold['answered_without_flag']} ({_percent(fold['answered_without_flag'] / fold['n'])}) "
+          f"| {_operating_points_text(fold.get('operating_points'))} |"
           for kind, fold in sorted(folds.items())],
+        "",
+        "Other thresholds: each refusal threshold (not-MRI output, feature distance) set where it alone refuses 1 % (then 2 %) of the "
+        "fold's validation MRIs; a refused MRI is not analysed and goes to a person, so this trades work for safety on unseen kinds.",
         "",
         "A fold trains from scratch for fewer epochs than the committed model, so it is a weaker network; what it says is "
         "how far refusal reaches beyond the kinds it was shown.",

@@ -84,3 +84,13 @@ def test_sensitivity_by_lesion_size_bins_validation_tumours_by_mask_area():
         ([1, 500], 2, 0, 1), ([500, 1500], 1, 1, 0), ([1500, 3000], 0, 0, 0), ([3000, None], 1, 1, 0),
     ]
     assert table[0]["sensitivity"] == 0.0 and table[2]["sensitivity"] is None
+
+
+def test_a_folds_other_operating_points_set_each_threshold_on_the_validation_mris():
+    from ml.loko import operating_points
+
+    mri = np.array([[0.01 * i, float(i)] for i in range(100)])  # not-MRI probability, distance
+    kind = np.array([[0.995, 0.0], [0.0, 99.5], [0.5, 50.0], [0.0, 0.0]])  # one by each score, two accepted
+    point = operating_points(kind, mri, shares=(0.01,))[0]
+    assert point["kind_refused"] == 0.5
+    assert 0.01 <= point["mri_refused"] <= 0.02  # either threshold: a little over one share

@@ -122,6 +122,10 @@ def test_a_leave_kind_out_fold_never_trains_nor_calibrates_on_its_kind_and_is_me
     assert fold_kinds(run_dir) == ("head_ct",)
     assert {record.side for record in records_for_run(data, run_dir, index_file) if record.kind == "head_ct"} == {HELD_OUT}
     assert result["kind"] == "head_ct" and result["n"] == 8 and 0 <= result["refused"] <= 8 and result["epochs"] == 1
+    # Stricter thresholds refuse at least as much of the kind and of the validation MRIs.
+    points = result["operating_points"]
+    assert [point["mri_share_each"] for point in points] == [0.01, 0.02]
+    assert points[0]["kind_refused"] <= points[1]["kind_refused"] and points[0]["mri_refused"] <= points[1]["mri_refused"]
     # Finished folds are not trained again: a second call only re-measures.
     assert run_fold("head_ct", data, tmp_path / "loko", epochs=1, max_minutes=10, index_file=index_file, cache_path=tmp_path / "cache.npz")["n"] == 8
     folds = record_fold(result, tmp_path / "loko.json")
