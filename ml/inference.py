@@ -197,8 +197,8 @@ class Classifier:
         """The calibrated not-MRI probability and the feature distance: the two numbers a refusal rests on,
         for measuring other thresholds than the calibrated ones (ml.loko). The portal never calls it."""
         logits, features = self.forward(self._prepare(image).model_input)
-        _, not_mri_probability = split_probabilities(logits.numpy(), self.temperature)
-        return float(not_mri_probability[0]), float(self.detector.distances(features.numpy().astype(np.float64))[0])
+        _, not_mri_probability, distance = self._scores(logits.numpy()[0], features.numpy())
+        return not_mri_probability, distance
 
     # --- internals --------------------------------------------------------------------------
 
@@ -227,14 +227,13 @@ class Classifier:
 
     def _answer(self, prepared: _Prepared, logits: np.ndarray, features: np.ndarray, timings: dict) -> ClassificationResult:
         """(5,) logits and (1, D) OOD features -> the result, through the one decision rule."""
-        probabilities, not_mri_probability = split_probabilities(logits[np.newaxis], self.temperature)
-        distance = float(self.detector.distances(features.astype(np.float64))[0])
-        decision = decide(probabilities[0], float(not_mri_probability[0]), distance, self.thresholds, prepared.input_problem)
-        best = int(np.argmax(probabilities[0]))
+        probabilities, not_mri_probability, distance = self._scores(logits, features)
+        decision = decide(probabilities, not_mri_probability, distance, self.thresholds, prepared.input_problem)
+        best = int(np.argmax(probabilities))
         return ClassificationResult(
             label=CLASS_NAMES[best],
-            probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities[0])},
-            confidence=float(probabilities[0, best]),
+            probabilities={name: float(value) for name, value in zip(CLASS_NAMES, probabilities)},
+            confidence=float(probabilities[best]),
             abstained=decision.kind is not None,
             abstain_reason=decision.reason,
             model_version=self.model_version,
@@ -242,6 +241,11 @@ class Classifier:
             abstain_kind=decision.kind,
             technical_detail=decision.detail,
         )
+
+    def _scores(self, logits: np.ndarray, features: np.ndarray) -> tuple[np.ndarray, float, float]:
+        """(5,) logits and (1, D) features -> (4,) calibrated diagnosis probabilities, not-MRI probability, feature distance."""
+        probabilities, not_mri_probability = split_probabilities(logits[np.newaxis], self.temperature)
+        return probabilities[0], float(not_mri_probability[0]), float(self.detector.distances(features.astype(np.float64))[0])
 
 
 def split_probabilities(logits: np.ndarray, temperature: float) -> tuple[np.ndarray, np.ndarray]:

@@ -6,31 +6,18 @@ records (studies.reviews) that a new review supersedes.
 
 from django.contrib import admin
 
-from neuroscan.admin import ReadOnlyAdmin
+from neuroscan.admin import ReadOnlyAdmin, ReadOnlyInline
 from studies.models import Series, Study, StudyReview
 
 
-class SeriesInline(admin.TabularInline):
+class SeriesInline(ReadOnlyInline):
     model = Series
-    extra = 0
-    can_delete = False
     fields = ("number", "description", "modality", "parameters")
-    readonly_fields = fields
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
-class StudyReviewInline(admin.TabularInline):
+class StudyReviewInline(ReadOnlyInline):
     model = StudyReview
-    extra = 0
-    can_delete = False
     fields = ("created_at", "reviewer", "decision", "ai_finding", "final_finding", "note")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Study)
