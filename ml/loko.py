@@ -76,7 +76,8 @@ def run_fold(kind: str, data_dir: Path, output_root: Path, epochs: int, max_minu
     if not (run_dir / config.CALIBRATION_FILE_NAME).exists():  # written last: a calibrated fold is only measured again
         calibrate(run_dir, data_dir, index_file, cache_path)
     figures = measure_fold(Classifier.load(run_dir), records_for_run(data_dir, run_dir, index_file), data_dir, kind)
-    return {"kind": kind, "epochs": done, **figures}
+    refusal_budget = json.loads((run_dir / config.CALIBRATION_FILE_NAME).read_text())["mri_false_refusal"]
+    return {"kind": kind, "epochs": done, "mri_false_refusal": refusal_budget, **figures}
 
 
 def record_fold(result: dict, path: Path = LOKO_FILE) -> dict:

@@ -25,12 +25,17 @@ POINTING_MARGIN_PX = 15  # the pointing game's tolerance: the mask grown by this
 def collect_rows(classifier, records, data_dir: Path, sides: tuple[str, ...] = ("validation", "held_out")) -> list[dict]:
     """One row per record on `sides`: truth, the classifier's answer and how it decided."""
     from ml.data import decode_image_file
+    from ml.ood import input_check_reason
+    from ml.preprocess import to_grey
     from ml.sources import source_folder
 
     rows = []
     chosen = [record for record in records if record.side in sides]
     for done, record in enumerate(chosen, start=1):
-        result = classifier.predict(decode_image_file(source_folder(record.source, data_dir) / record.relative_path))
+        image = decode_image_file(source_folder(record.source, data_dir) / record.relative_path)
+        result = classifier.predict(image)
+        not_mri_probability, distance = classifier.refusal_scores(image)
+        input_refused = input_check_reason(image, to_grey(image)) is not None
         rows.append(
             {
                 "source": record.source, "path": record.relative_path, "truth": record.label, "side": record.side,
@@ -39,6 +44,7 @@ def collect_rows(classifier, records, data_dir: Path, sides: tuple[str, ...] = (
                 "predicted": result.label, "abstained": result.abstained, "abstain_kind": result.abstain_kind,
                 "confidence": round(result.confidence, 5), "no_tumour_probability": round(result.probabilities[NO_TUMOUR], 5),
                 "probabilities": [round(result.probabilities[name], 5) for name in config.CLASS_NAMES],
+                "not_mri_probability": round(not_mri_probability, 6), "distance": round(distance, 3), "input_refused": input_refused,
                 "latency_ms": result.timings_ms.get("total"),
             }
         )  # fmt: skip
@@ -94,6 +100,37 @@ def sensitivity_by_lesion_size(rows: list[dict], mask_areas: dict[str, int], sid
         silent = sum(1 for row in members if row["predicted"] == NO_TUMOUR and not row["abstained"])
         table.append({"area_px": [low, high], "n": len(members), "detected": detected, "sensitivity": _rate(detected, len(members)),
                       "silent_misses": silent})  # fmt: skip
+    return table
+
+
+REFUSAL_BUDGETS = (0.005, 0.01, 0.02)  # shares of validation MRIs the not-MRI threshold may refuse
+
+
+def refusal_budgets(rows: list[dict], calibration: dict, budgets: tuple[float, ...] = REFUSAL_BUDGETS) -> list[dict]:
+    """What each refusal budget would refuse: the not-MRI threshold set at that quantile of the
+    validation MRIs' not-MRI probability (the distance threshold as calibrated), and the share of
+    each validation MRI group and not-MRI group then refused. Rows without the scores (recorded by
+    older code) give []."""
+    if not rows or "input_refused" not in rows[0]:
+        return []
+    distance_threshold = calibration["ood_threshold"]
+    # The input checks (colour, blank, size) refuse whatever the threshold.
+    refused_at = lambda row, threshold: row["input_refused"] or row["not_mri_probability"] >= threshold or row["distance"] > distance_threshold  # noqa: E731
+    mri = [row for row in rows if row["source"] != "not_mri" and row["side"] == "validation"]
+    not_mri = [row for row in rows if row["source"] == "not_mri"]
+    groups = {
+        "kaggle": [row for row in mri if row["source"] == "kaggle"],
+        **{f"lgg_{sequence}": [row for row in mri if row["source"] == "lgg" and row["sequence"] == sequence] for sequence in ("t1", "flair", "t1c")},
+        "all_mri": mri,
+        "head_ct_validation": [row for row in not_mri if row["kind"] == "head_ct" and row["side"] == "validation"],
+        "not_mri_validation": [row for row in not_mri if row["side"] == "validation"],
+        "not_mri_held_out": [row for row in not_mri if row["side"] == "held_out"],
+    }
+    table = []
+    for budget in budgets:
+        threshold = float(np.quantile([row["not_mri_probability"] for row in mri], 1.0 - budget))
+        refused = {name: _rate(sum(refused_at(row, threshold) for row in members), len(members)) for name, members in groups.items()}
+        table.append({"budget": budget, "not_mri_threshold": threshold, "refused": refused})
     return table
 
 

@@ -5,9 +5,9 @@ from ml.tests.conftest import require_data_or_skip
 
 # Gates sit a little below what the committed model measured on these exact slices (ml/MODEL_CARD.md has
 # the full figures): a retrained model that falls below them must not be committed.
-KAGGLE_GATE_IMAGES, KAGGLE_MIN_ACCURACY = 400, 0.92  # 1.4.0 measured 0.945
-LGG_STEP, LGG_MAX_SILENT_MISS_RATE, LGG_MIN_SENSITIVITY = 4, 0.02, 0.72  # 1.4.0: 0 of 163, 0.755
-NOT_MRI_MIN_REFUSED = 0.90  # 1.4.0 measured 0.930
+KAGGLE_GATE_IMAGES, KAGGLE_MIN_ACCURACY = 400, 0.92  # 1.4.0 and 1.4.1 measured 0.945
+LGG_STEP, LGG_MAX_SILENT_MISS_RATE, LGG_MIN_SENSITIVITY = 4, 0.02, 0.72  # 1.4.0 and 1.4.1: 0 of 163, 0.755
+NOT_MRI_MIN_REFUSED = 0.96  # 1.4.1 measured 0.982 (1.4.0, at the 0.5 % refusal budget: 0.930)
 
 
 def _rows(classifier, records):

@@ -94,3 +94,22 @@ def test_a_folds_other_operating_points_set_each_threshold_on_the_validation_mri
     point = operating_points(kind, mri, shares=(0.01,))[0]
     assert point["kind_refused"] == 0.5
     assert 0.01 <= point["mri_refused"] <= 0.02  # either threshold: a little over one share
+
+
+def test_a_refusal_budget_sets_the_not_mri_threshold_on_validation_mris_and_keeps_input_check_refusals():
+    from ml.protocol import refusal_budgets
+
+    def scored(source, probability, distance=1.0, kind="", side="validation", input_refused=False):
+        return {"source": source, "sequence": "t1" if source == "lgg" else "", "kind": kind, "side": side,
+                "not_mri_probability": probability, "distance": distance, "input_refused": input_refused}  # fmt: skip
+
+    mri = [scored("kaggle", i / 100) for i in range(100)] + [scored("kaggle", 0.0, distance=50.0)]  # last: too far
+    head_ct = [scored("not_mri", 0.5, kind="head_ct"), scored("not_mri", 0.05, kind="head_ct")]
+    coloured = [scored("not_mri", 0.0, kind="photo", input_refused=True)]  # refused by the input checks, not by a score
+    calibration = {"ood_threshold": 10.0}
+    loose, strict = refusal_budgets(mri + head_ct + coloured, calibration, budgets=(0.01, 0.6))
+    assert loose["not_mri_threshold"] == 0.98 and 0.38 < strict["not_mri_threshold"] < 0.41
+    assert loose["refused"]["kaggle"] == 3 / 101 and loose["refused"]["head_ct_validation"] == 0.0  # 0.98, 0.99 and the far one
+    assert 0.59 < strict["refused"]["kaggle"] < 0.62 and strict["refused"]["head_ct_validation"] == 0.5
+    assert loose["refused"]["not_mri_validation"] == 1 / 3  # the photo stays refused whatever the budget
+    assert refusal_budgets([{"source": "kaggle"}], calibration) == []  # rows from older code carry no scores

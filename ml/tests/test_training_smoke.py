@@ -106,6 +106,7 @@ def test_the_real_training_calibration_and_protocol_run_on_every_source(tmp_path
 
 
 def test_a_leave_kind_out_fold_never_trains_nor_calibrates_on_its_kind_and_is_measured_on_all_of_it(tmp_path):
+    from ml.calibrate import MRI_FALSE_REFUSAL
     from ml.loko import record_fold, run_fold
     from ml.sources import HELD_OUT, TRAIN, VALIDATION, fold_kinds, load_or_build_index, records_for_run
 
@@ -122,6 +123,7 @@ def test_a_leave_kind_out_fold_never_trains_nor_calibrates_on_its_kind_and_is_me
     assert fold_kinds(run_dir) == ("head_ct",)
     assert {record.side for record in records_for_run(data, run_dir, index_file) if record.kind == "head_ct"} == {HELD_OUT}
     assert result["kind"] == "head_ct" and result["n"] == 8 and 0 <= result["refused"] <= 8 and result["epochs"] == 1
+    assert result["mri_false_refusal"] == MRI_FALSE_REFUSAL  # the refusal budget the fold was calibrated with
     # Stricter thresholds refuse at least as much of the kind and of the validation MRIs.
     points = result["operating_points"]
     assert [point["mri_share_each"] for point in points] == [0.01, 0.02]
