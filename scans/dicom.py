@@ -34,6 +34,10 @@ from scans.frame_headers import j2k_header, jpeg_header
 from scans.images import MAX_JPEG_SCANS, DecodedImage, _MULTI_FRAME_MESSAGE, check_pixel_count, scale_to_uint8
 
 _DAMAGED = "The DICOM file is damaged or incomplete and cannot be read."
+_MULTI_FRAME_DICOM_MESSAGE = (
+    "This DICOM file holds several frames (a volume). A scan upload reads one 2-D slice: upload the file "
+    "as a study instead, which reads every frame as a slice."
+)
 _BURNED_IN = (
     "This DICOM image says it has burned-in annotation (text such as names or dates drawn into the pixels), "
     "which de-identification cannot remove. NeuroScan does not accept it: export the slice without annotations."
@@ -56,7 +60,7 @@ def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
         raise ScanRejected(_BURNED_IN)
     frames = _int_attribute(dataset, "NumberOfFrames", 1)
     if frames > 1:
-        raise ScanRejected(_MULTI_FRAME_MESSAGE)
+        raise ScanRejected(_MULTI_FRAME_DICOM_MESSAGE)
     rows, columns = _int_attribute(dataset, "Rows", 0), _int_attribute(dataset, "Columns", 0)
     check_pixel_count(columns, rows, max_pixels=max_pixels)
     samples = _int_attribute(dataset, "SamplesPerPixel", 1)

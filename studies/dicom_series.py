@@ -18,6 +18,7 @@ from scans.images import sniff_format
 from studies.archive import Member
 from studies.errors import FileProblem, StudyRejected
 from studies.identity import keyed_hash
+from studies.multiframe import frame_count, split_frames
 
 # Reading parameters kept per series: (DICOM keyword, our key). Numbers only: no free text.
 READING_PARAMETERS = (
@@ -98,8 +99,29 @@ def _vector(dataset: Dataset, keyword: str, length: int) -> tuple[float, ...] | 
     return values if len(values) == length and all(math.isfinite(v) for v in values) else None
 
 
+def read_headers(member: Member, *, max_frames: int) -> list[SliceHeader] | FileProblem:
+    """One member -> a SliceHeader per frame (one for a plain slice), or the reason it is skipped.
+
+    A multi-frame file is cut into single-frame files first (studies.multiframe): each frame is
+    then read, decoded and de-identified as a slice of its own.
+    """
+    header = read_header(member)
+    if header is not _MULTI_FRAME:
+        return header if isinstance(header, FileProblem) else [header]
+    frames = split_frames(member, max_frames=max_frames)
+    if isinstance(frames, FileProblem):
+        return frames
+    member.data = b""  # the frames carry everything now
+    headers = [read_header(frame) for frame in frames]
+    problem = next((header for header in headers if not isinstance(header, SliceHeader)), None)
+    return FileProblem(member.name, problem.error) if problem else headers
+
+
+_MULTI_FRAME = object()  # read_header's answer for a file of several frames
+
+
 def read_header(member: Member) -> SliceHeader | FileProblem:
-    """One member -> its SliceHeader, or the reason it is not a DICOM image file."""
+    """One single-frame member -> its SliceHeader, or the reason it is not a DICOM image file."""
     kind = sniff_format(member.data)
     if kind is None:
         return FileProblem(member.name, "Not a DICOM file (no DICOM header). Skipped.")
@@ -118,6 +140,8 @@ def read_header(member: Member) -> SliceHeader | FileProblem:
         return FileProblem(
             member.name, "The DICOM file holds no image (no pixel data: a report, an index, or a file cut short). Skipped."
         )
+    if frame_count(dataset) > 1:
+        return _MULTI_FRAME
     try:
         patient = "\x00".join(_text(dataset, keyword, 200) for keyword in ("PatientID", "PatientName", "PatientBirthDate"))
         parameters = {key: value for keyword, key in READING_PARAMETERS if (value := _number(dataset, keyword)) is not None}
@@ -141,16 +165,20 @@ def read_header(member: Member) -> SliceHeader | FileProblem:
         return FileProblem(member.name, "The DICOM file's header is damaged and cannot be read. Skipped.")
 
 
-def group_study(members: list[Member]) -> GroupedStudy:
+def group_study(members: list[Member], *, max_frames: int) -> GroupedStudy:
     """Members -> one study's series, each with its slices in order; StudyRejected for mixed uploads.
 
     Refused as a whole (nothing may be stored): files of more than one patient, or of more than one
-    examination. Skipped with a message: files that are not DICOM images.
+    examination. Skipped with a message: files that are not DICOM images. A multi-frame file gives
+    one slice per frame (at most max_frames).
     """
     headers, skipped = [], []
     for member in members:
-        header = read_header(member)
-        (skipped if isinstance(header, FileProblem) else headers).append(header)
+        read = read_headers(member, max_frames=max_frames)
+        if isinstance(read, FileProblem):
+            skipped.append(read)
+        else:
+            headers.extend(read)
     if not headers:
         raise StudyRejected("No file of this upload is a DICOM file NeuroScan can read. Nothing was stored.", files=skipped)
     patients = {header.patient_key for header in headers}

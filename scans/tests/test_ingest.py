@@ -197,7 +197,7 @@ def test_it_refuses_dicom_without_pixel_data(refuses):
 
 
 def test_it_refuses_a_multi_frame_dicom(refuses):
-    refuses(dicom_bytes(frames=3), "one 2-D slice", name="volume.dcm")
+    refuses(dicom_bytes(frames=3), "upload the file as a study", name="volume.dcm")
 
 
 def test_it_refuses_dicom_without_the_part_10_preamble(refuses):

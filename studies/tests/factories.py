@@ -107,3 +107,40 @@ def dicom_series_from_pictures(paths, **kwargs) -> list[tuple[str, bytes, float]
         out.append((name, dicom_bytes(ds), z))
     random.Random(17).shuffle(out)
     return out
+
+
+def enhanced_mr(frames: int = 5, *, spacing_mm: float = 4.0, compressed: bool = False) -> tuple[bytes, list[float]]:
+    """One Enhanced MR file of `frames` axial frames, full of made-up PHI, and each frame's z in mm.
+
+    The geometry and the echo time sit only in the functional groups, as scanners write them; the
+    frames are stored head to feet, so frame order alone would put them upside down. `compressed`:
+    RLE Lossless, one fragment per frame.
+    """
+    from pydicom.dataset import Dataset
+    from pydicom.uid import EnhancedMRImageStorage, RLELossless
+
+    ds = dicom_dataset(frames=frames)
+    ds.SOPClassUID = ds.file_meta.MediaStorageSOPClassUID = EnhancedMRImageStorage
+    for keyword in ("WindowCenter", "WindowWidth", "RescaleSlope", "RescaleIntercept"):
+        delattr(ds, keyword)
+    ds.SeriesDescription = "AX T2 3D"
+    shared = Dataset()
+    measures, orientation, echo, timing = Dataset(), Dataset(), Dataset(), Dataset()
+    measures.PixelSpacing, measures.SliceThickness = [0.8, 0.8], spacing_mm
+    orientation.ImageOrientationPatient = [1, 0, 0, 0, 1, 0]
+    echo.EffectiveEchoTime = 95.0
+    timing.RepetitionTime, timing.FlipAngle = 5000.0, 90.0
+    shared.PixelMeasuresSequence, shared.PlaneOrientationSequence = [measures], [orientation]
+    shared.MREchoSequence, shared.MRTimingAndRelatedParametersSequence = [echo], [timing]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    heights = [20.0 - index * spacing_mm for index in range(frames)]  # head to feet
+    per_frame = []
+    for z in heights:
+        item, position = Dataset(), Dataset()
+        position.ImagePositionPatient = [-100.0, -100.0, z]
+        item.PlanePositionSequence = [position]
+        per_frame.append(item)
+    ds.PerFrameFunctionalGroupsSequence = per_frame
+    if compressed:
+        ds.compress(RLELossless, ds.pixel_array)
+    return dicom_bytes(ds), heights

@@ -20,6 +20,7 @@ from studies.services import study_ingest
 from studies.tests.factories import (
     SERIES_DESCRIPTION,
     dicom_series,
+    enhanced_mr,
     nifti_upload,
     nifti_volume,
     uploads,
@@ -148,8 +149,10 @@ def test_two_examinations_in_one_upload_are_refused(alice, sent_tasks):
 
 
 def test_an_upload_with_no_usable_image_is_refused_with_each_files_reason(alice, sent_tasks):
+    cut = dicom_dataset(frames=3)
+    cut.PixelData = cut.PixelData[:100]  # far less than three frames
     with pytest.raises(StudyRejected) as refused:
-        study_ingest(owner=alice, files=[zip_upload([("a.txt", b"hello"), ("b.dcm", dicom_bytes(dicom_dataset(frames=3)))])])
+        study_ingest(owner=alice, files=[zip_upload([("a.txt", b"hello"), ("b.dcm", dicom_bytes(cut))])])
     assert {problem.name for problem in refused.value.files} == {"a.txt", "b.dcm"}
     _assert_nothing_stored()
 
@@ -314,3 +317,38 @@ def test_phi_in_the_nifti_header_is_not_kept(alice, sent_tasks):
     kept = _everything_kept()
     assert b"Doe^Jane" not in kept and b"MRN-7734519" not in kept
     assert json.dumps(Series.objects.get(study=study).parameters)
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["native", "rle"])
+def test_a_multi_frame_file_becomes_a_series_of_single_frame_de_identified_slices(alice, sent_tasks, caplog, compressed):
+    data, heights = enhanced_mr(5, compressed=compressed)
+    study = study_ingest(owner=alice, files=uploads([("volume.dcm", data)]))
+    slices = _slices(study)
+    # Feet to head from each frame's own Plane Position, although the frames run head to feet.
+    assert [s.location_mm for s in slices] == sorted(heights)
+    assert [s.instance_number for s in slices] == [5, 4, 3, 2, 1]
+    series = Series.objects.get(study=study)
+    assert series.description == "AX T2 3D" and series.modality == "MR"
+    assert series.parameters == {"echo_time_ms": 95.0, "repetition_time_ms": 5000.0, "flip_angle_deg": 90.0,
+                                 "slice_thickness_mm": 4.0, "pixel_spacing_mm": [0.8, 0.8]}  # fmt: skip
+    kept = _everything_kept() + "\n".join(record.getMessage() for record in caplog.records).encode()
+    for needle in PHI_STRINGS:
+        assert needle.encode() not in kept, f"{needle!r} was kept"
+    for item in slices:
+        stored = pydicom.dcmread(io.BytesIO(item.scan.file.read()))
+        assert stored.PatientIdentityRemoved == "YES" and "NumberOfFrames" not in stored
+        assert stored.pixel_array.shape == (48, 64) and "PerFrameFunctionalGroupsSequence" not in stored
+        assert float(stored.ImagePositionPatient[2]) == item.location_mm
+
+
+def test_a_multi_frame_file_beside_plain_slices_and_a_damaged_one(alice, sent_tasks, settings):
+    data, _heights = enhanced_mr(3)
+    short = dicom_dataset(frames=4)
+    short.PixelData = short.PixelData[: len(short.PixelData) // 2]  # two frames' worth of four
+    settings.STUDIES_MAX_SLICES = 10
+    too_many, _ = enhanced_mr(11)
+    study = study_ingest(owner=alice, files=uploads([("volume.dcm", data), ("short.dcm", dicom_bytes(short)), ("big.dcm", too_many)]))
+    assert len(_slices(study)) == 3
+    reasons = {problem["name"]: problem["error"] for problem in study.skipped}
+    assert "damaged or incomplete" in reasons["short.dcm"]
+    assert "11 frames" in reasons["big.dcm"] and "at most 10" in reasons["big.dcm"]
