@@ -10,7 +10,7 @@ from api.tests.conftest import assert_json_error
 from scans.models import Scan
 from scans.tests.factories import PHI_STRINGS
 from studies.models import Study
-from studies.tests.factories import SERIES_DESCRIPTION, dicom_series, nifti_upload, nifti_volume, uploads, zip_upload
+from studies.tests.factories import SERIES_DESCRIPTION, dicom_series, enhanced_mr, nifti_upload, nifti_volume, uploads, zip_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +47,17 @@ def test_it_takes_a_zip_and_lists_the_skipped_files(alice_api):
     body = response.json()
     assert body["progress"]["total"] == 3 and body["name"] == "study.zip"
     assert [item["name"] for item in body["skipped"]] == ["README.txt"]
+
+
+def test_it_takes_a_multi_frame_file_as_a_series(alice_api):
+    data, _heights = enhanced_mr(4)
+    response = _upload(alice_api, uploads([("volume.dcm", data)]))
+    assert response.status_code == 201, response.content[:500]
+    body = response.json()
+    (series,) = body["series"]
+    assert body["progress"]["total"] == 4 and series["parameters"]["echo_time_ms"] == 95.0
+    assert [item["instance_number"] for item in series["slices"]] == [4, 3, 2, 1]  # feet to head
+    assert not any(needle in response.content.decode() for needle in PHI_STRINGS)
 
 
 def test_it_takes_a_nifti_volume(alice_api):
