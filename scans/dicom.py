@@ -46,8 +46,7 @@ _BURNED_IN = (
 
 def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
     """Bytes of a DICOM Part-10 file -> de-identified DICOM bytes + 8-bit display image."""
-    # The largest data set a legal slice needs: 16-bit samples, three of them, plus 1 MB of attributes.
-    data = _inflated(data, max_bytes=max_pixels * 2 * 3 + (1 << 20))
+    data = inflated(data, max_pixels=max_pixels)
     try:
         # force=False (the default): a file without the DICM preamble is not DICOM to us.
         dataset = pydicom.dcmread(io.BytesIO(data), force=False)
@@ -82,12 +81,15 @@ def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
 # --- Before decoding -----------------------------------------------------------------------------
 
 
-def _inflated(data: bytes, *, max_bytes: int) -> bytes:
-    """A Deflated Explicit VR Little Endian file -> the same file, inflated (at most max_bytes), uncompressed.
+def inflated(data: bytes, *, max_pixels: int) -> bytes:
+    """A Deflated Explicit VR Little Endian file -> the same file, inflated, uncompressed; ScanRejected
+    when it would inflate to more than a legal slice of max_pixels needs (16-bit samples, three of
+    them, plus 1 MB of attributes).
 
-    pydicom would inflate the whole stream in memory: 800 KB can become gigabytes. Other files
-    are returned as they are.
+    pydicom would inflate the whole stream in memory: 800 KB can become gigabytes. Anything that
+    parses a DICOM upload calls this first. Other files are returned as they are.
     """
+    max_bytes = max_pixels * 2 * 3 + (1 << 20)
     buffer = io.BytesIO(data)
     try:
         read_preamble(buffer, False)

@@ -15,6 +15,8 @@ import pydicom
 from pydicom.dataset import Dataset
 
 from scans.images import sniff_format
+from scans.dicom import inflated
+from scans.errors import ScanRejected
 from studies.archive import Member
 from studies.errors import FileProblem, StudyRejected
 from studies.identity import keyed_hash
@@ -99,20 +101,20 @@ def _vector(dataset: Dataset, keyword: str, length: int) -> tuple[float, ...] | 
     return values if len(values) == length and all(math.isfinite(v) for v in values) else None
 
 
-def read_headers(member: Member, *, max_frames: int) -> list[SliceHeader] | FileProblem:
+def read_headers(member: Member, *, max_frames: int, max_pixels: int) -> list[SliceHeader] | FileProblem:
     """One member -> a SliceHeader per frame (one for a plain slice), or the reason it is skipped.
 
     A multi-frame file is cut into single-frame files first (studies.multiframe): each frame is
     then read, decoded and de-identified as a slice of its own.
     """
-    header = read_header(member)
+    header = read_header(member, max_pixels=max_pixels)
     if header is not _MULTI_FRAME:
         return header if isinstance(header, FileProblem) else [header]
     frames = split_frames(member, max_frames=max_frames)
     if isinstance(frames, FileProblem):
         return frames
     member.data = b""  # the frames carry everything now
-    headers = [read_header(frame) for frame in frames]
+    headers = [read_header(frame, max_pixels=max_pixels) for frame in frames]
     problem = next((header for header in headers if not isinstance(header, SliceHeader)), None)
     return FileProblem(member.name, problem.error) if problem else headers
 
@@ -120,8 +122,11 @@ def read_headers(member: Member, *, max_frames: int) -> list[SliceHeader] | File
 _MULTI_FRAME = object()  # read_header's answer for a file of several frames
 
 
-def read_header(member: Member) -> SliceHeader | FileProblem:
-    """One single-frame member -> its SliceHeader, or the reason it is not a DICOM image file."""
+def read_header(member: Member, *, max_pixels: int) -> SliceHeader | FileProblem:
+    """One single-frame member -> its SliceHeader, or the reason it is not a DICOM image file.
+
+    A deflated file is inflated under the cap a slice of max_pixels needs before pydicom sees it.
+    """
     kind = sniff_format(member.data)
     if kind is None:
         return FileProblem(member.name, "Not a DICOM file (no DICOM header). Skipped.")
@@ -133,7 +138,9 @@ def read_header(member: Member) -> SliceHeader | FileProblem:
         # defer_size: large values (the pixels) are not loaded. The whole file is parsed, not only the
         # header, because pydicom stops quietly at a cut: a file without pixel data is cut short (or
         # is no image), and its patient attributes may be missing, which must not look like another patient.
-        dataset = pydicom.dcmread(io.BytesIO(member.data), defer_size=1024, force=False)
+        dataset = pydicom.dcmread(io.BytesIO(inflated(member.data, max_pixels=max_pixels)), defer_size=1024, force=False)
+    except ScanRejected as refused:  # a deflate bomb, or damaged deflated data
+        return FileProblem(member.name, f"{refused.message} Skipped.")
     except Exception:  # pydicom raises many types on hostile input; none may become a 500
         return FileProblem(member.name, "The DICOM file is damaged or incomplete and cannot be read. Skipped.")
     if "PixelData" not in dataset:
@@ -165,7 +172,7 @@ def read_header(member: Member) -> SliceHeader | FileProblem:
         return FileProblem(member.name, "The DICOM file's header is damaged and cannot be read. Skipped.")
 
 
-def group_study(members: list[Member], *, max_frames: int) -> GroupedStudy:
+def group_study(members: list[Member], *, max_frames: int, max_pixels: int) -> GroupedStudy:
     """Members -> one study's series, each with its slices in order; StudyRejected for mixed uploads.
 
     Refused as a whole (nothing may be stored): files of more than one patient, or of more than one
@@ -174,7 +181,7 @@ def group_study(members: list[Member], *, max_frames: int) -> GroupedStudy:
     """
     headers, skipped = [], []
     for member in members:
-        read = read_headers(member, max_frames=max_frames)
+        read = read_headers(member, max_frames=max_frames, max_pixels=max_pixels)
         if isinstance(read, FileProblem):
             skipped.append(read)
         else:

@@ -75,7 +75,7 @@ def study_ingest(
     if upload.kind == "nifti":
         series, source, study_uid_hash = _volume_series(upload), StudySource.NIFTI, ""
     else:
-        grouped = group_study(upload.members, max_frames=settings.STUDIES_MAX_SLICES)
+        grouped = group_study(upload.members, max_frames=settings.STUDIES_MAX_SLICES, max_pixels=settings.SCANS_MAX_PIXELS)
         skipped += grouped.skipped
         series, source, study_uid_hash = _decoded_series(grouped, skipped), StudySource.DICOM, grouped.study_uid_hash
     slice_count = sum(len(entry["slices"]) for entry in series)

@@ -352,3 +352,20 @@ def test_a_multi_frame_file_beside_plain_slices_and_a_damaged_one(alice, sent_ta
     reasons = {problem["name"]: problem["error"] for problem in study.skipped}
     assert "damaged or incomplete" in reasons["short.dcm"]
     assert "11 frames" in reasons["big.dcm"] and "at most 10" in reasons["big.dcm"]
+
+
+def test_a_deflate_bomb_among_the_files_is_skipped_before_it_is_inflated(alice, sent_tasks, settings):
+    from pydicom.uid import DeflatedExplicitVRLittleEndian
+
+    bomb = dicom_dataset()
+    block = bomb.private_block(0x0013, "BOMB", create=True)
+    block.add_new(0x01, "OB", b"\x00" * (64 * 1024 * 1024))  # 64 MB of zeros: a file of a few hundred KB
+    bomb.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    data = dicom_bytes(bomb)
+    assert len(data) < 200_000
+    settings.SCANS_MAX_PIXELS = 64 * 48  # a legal slice then inflates to about 1 MB
+    files = dicom_series(2)
+    study = study_ingest(owner=alice, files=uploads([*files, ("bomb.dcm", data)]))
+    assert len(_slices(study)) == 2
+    (problem,) = study.skipped
+    assert problem["name"] == "bomb.dcm" and "expands to more than" in problem["error"]
