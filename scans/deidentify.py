@@ -5,7 +5,9 @@ BSD licence: its transcription of the 2026c edition of the standard), so every a
 standard names is handled, not the ones someone remembered. What each action code does here:
 
 - X  remove;  Z  keep the attribute, empty;  D  replace with a dummy value of its VR;
-- U  replace the UID with a new one, the same new one wherever the old one appears in the file;
+- U  replace the UID with a new one: an HMAC of the old one under the portal's key, so the same old
+  UID becomes the same new one in every file (the slices of a series stay one series, with one
+  study) while no one without the key can tell which old UID it was;
 - compound codes (the standard lets the IOD decide): any code with X removes (X/Z, X/D, X/Z/D,
   X/Z/U*); Z/D empties. Removing is the stricter choice and the stored file is only read by us.
 
@@ -19,12 +21,15 @@ Beyond the table, safe by default:
 The profile and options applied are recorded in the De-identification Method attributes.
 """
 
+import hashlib
+import hmac
 from collections.abc import Iterator
 
 from dicomanonymizer.dicom_anonymization_databases import dicomfields_2026c as _table
 from pydicom.dataelem import DataElement
 from pydicom.datadict import keyword_for_tag
 from pydicom.dataset import Dataset, FileMetaDataset
+from django.conf import settings
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
 TABLE_EDITION = "2026c"
@@ -169,5 +174,11 @@ def _replaced_uids(value, new_uids: dict[str, str]):
     if isinstance(value, str):
         if not value:
             return value
-        return new_uids.setdefault(value, generate_uid())
-    return [new_uids.setdefault(str(uid), generate_uid()) for uid in value]
+        return new_uids.setdefault(value, new_uid(value))
+    return [new_uids.setdefault(str(uid), new_uid(str(uid))) for uid in value]
+
+
+def new_uid(old: str) -> str:
+    """The de-identified UID for `old`: the same in every file, unlinkable to `old` without the portal's key."""
+    keyed = hmac.new(settings.STUDIES_UID_HASH_KEY.encode(), f"deidentified-uid\x00{old}".encode(), hashlib.sha256).hexdigest()
+    return generate_uid(entropy_srcs=[keyed])

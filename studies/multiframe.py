@@ -16,7 +16,7 @@ import io
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate, generate_frames
-from pydicom.uid import DeflatedExplicitVRLittleEndian, EnhancedMRImageStorage, MRImageStorage
+from pydicom.uid import DeflatedExplicitVRLittleEndian, EnhancedMRImageStorage, MRImageStorage, generate_uid
 
 from studies.archive import Member
 from studies.errors import FileProblem
@@ -86,6 +86,11 @@ def split_frames(member: Member, *, max_frames: int) -> list[Member] | FileProbl
             if value is not None:
                 setattr(single, target, value)
         single.InstanceNumber = index + 1
+        # Each frame is an instance of its own: its own UID, derived from the file's (de-identification
+        # then replaces it like any other UID).
+        single.SOPInstanceUID = single.file_meta.MediaStorageSOPInstanceUID = generate_uid(
+            entropy_srcs=[str(base.get("SOPInstanceUID", member.name)), str(index)]
+        )
         single.PixelData = frame
         # Encapsulated frames are OB; native ones OW above 8 bits (PS3.5 8.2).
         single["PixelData"].VR = "OB" if compressed or int(single.BitsAllocated) <= 8 else "OW"

@@ -76,6 +76,23 @@ def test_u_replaces_uids_consistently():
     assert dataset.file_meta.MediaStorageSOPInstanceUID == dataset.SOPInstanceUID
 
 
+def test_files_of_one_series_keep_one_new_study_and_series_uid_and_the_key_decides_it(settings):
+    first, second = dicom_dataset(with_phi=False), dicom_dataset(with_phi=False)
+    second.StudyInstanceUID, second.SeriesInstanceUID = first.StudyInstanceUID, first.SeriesInstanceUID
+    old_study = first.StudyInstanceUID
+    deidentify(first)
+    deidentify(second)
+    assert first.StudyInstanceUID == second.StudyInstanceUID != old_study
+    assert first.SeriesInstanceUID == second.SeriesInstanceUID
+    assert first.SOPInstanceUID != second.SOPInstanceUID  # two instances stay two
+    # Without the portal's key the mapping cannot be redone: another key gives other UIDs.
+    settings.STUDIES_UID_HASH_KEY = "another-key-" + "x" * 32
+    third = dicom_dataset(with_phi=False)
+    third.StudyInstanceUID = old_study
+    deidentify(third)
+    assert third.StudyInstanceUID != first.StudyInstanceUID
+
+
 def test_z_d_empties():
     assert action_code(Tag("PatientID")) == "Z/D"
     assert _deidentified(PatientID="MRN-7734519").PatientID == ""

@@ -77,6 +77,9 @@ def test_it_keeps_only_keyed_hashes_of_the_uids_and_no_phi(alice, sent_tasks, ca
     # The stored files are the de-identified ones: new UIDs, no patient.
     stored = pydicom.dcmread(io.BytesIO(_slices(study)[0].scan.file.read()))
     assert stored.PatientIdentityRemoved == "YES" and stored.StudyInstanceUID != study_uid
+    # The same new Study and Series UIDs in every stored file: a viewer still sees one series.
+    stored_all = [pydicom.dcmread(io.BytesIO(item.scan.file.read())) for item in _slices(study)]
+    assert len({(ds.StudyInstanceUID, ds.SeriesInstanceUID) for ds in stored_all}) == 1
 
 
 def test_the_hash_depends_on_the_portals_key(settings):
@@ -334,8 +337,11 @@ def test_a_multi_frame_file_becomes_a_series_of_single_frame_de_identified_slice
     kept = _everything_kept() + "\n".join(record.getMessage() for record in caplog.records).encode()
     for needle in PHI_STRINGS:
         assert needle.encode() not in kept, f"{needle!r} was kept"
-    for item in slices:
-        stored = pydicom.dcmread(io.BytesIO(item.scan.file.read()))
+    stored_files = [pydicom.dcmread(io.BytesIO(item.scan.file.read())) for item in slices]
+    # Still one series of one study, and five instances.
+    assert len({(ds.StudyInstanceUID, ds.SeriesInstanceUID) for ds in stored_files}) == 1
+    assert len({ds.SOPInstanceUID for ds in stored_files}) == 5
+    for item, stored in zip(slices, stored_files):
         assert stored.PatientIdentityRemoved == "YES" and "NumberOfFrames" not in stored
         assert stored.pixel_array.shape == (48, 64) and "PerFrameFunctionalGroupsSequence" not in stored
         assert float(stored.ImagePositionPatient[2]) == item.location_mm
