@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 import pydicom
 from pydicom.dataset import Dataset
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from scans.images import sniff_format
 from scans.dicom import inflated
 from scans.errors import ScanRejected
+from scans.images import sniff_format
 from studies.archive import Member
 from studies.errors import FileProblem, StudyRejected
 from studies.identity import keyed_hash
@@ -148,6 +149,9 @@ def read_header(member: Member, *, max_pixels: int) -> SliceHeader | FileProblem
             member.name, "The DICOM file holds no image (no pixel data: a report, an index, or a file cut short). Skipped."
         )
     if frame_count(dataset) > 1:
+        if dataset.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
+            # Cutting it into frames would mean inflating the whole volume again, unbounded, in pydicom.
+            return FileProblem(member.name, "A deflated multi-frame DICOM file is not read here: export it uncompressed. Skipped.")
         return _MULTI_FRAME
     try:
         patient = "\x00".join(_text(dataset, keyword, 200) for keyword in ("PatientID", "PatientName", "PatientBirthDate"))

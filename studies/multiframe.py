@@ -16,7 +16,7 @@ import io
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate, generate_frames
-from pydicom.uid import DeflatedExplicitVRLittleEndian, EnhancedMRImageStorage, MRImageStorage, generate_uid
+from pydicom.uid import EnhancedMRImageStorage, MRImageStorage, generate_uid
 
 from studies.archive import Member
 from studies.errors import FileProblem
@@ -47,15 +47,15 @@ def frame_count(dataset: Dataset) -> int:
 
 
 def split_frames(member: Member, *, max_frames: int) -> list[Member] | FileProblem:
-    """A multi-frame DICOM member -> one member per frame, in frame order; or why it is skipped."""
+    """A multi-frame DICOM member -> one member per frame, in frame order; or why it is skipped.
+
+    Not for a deflated file (studies.dicom_series skips those before): pydicom would inflate it whole.
+    """
     damaged = FileProblem(member.name, "The multi-frame DICOM file is damaged or incomplete and cannot be read. Skipped.")
     try:
         dataset = pydicom.dcmread(io.BytesIO(member.data), force=False)
     except Exception:  # pydicom raises many kinds on hostile input
         return damaged
-    if dataset.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
-        # Inflating a whole deflated volume is unbounded in memory: refused rather than risked.
-        return FileProblem(member.name, "A deflated multi-frame DICOM file is not read here: export it uncompressed. Skipped.")
     frames = frame_count(dataset)
     if frames > max_frames:
         return FileProblem(member.name, f"The file holds {frames} frames; a study takes at most {max_frames} slices. Skipped.")
@@ -67,19 +67,16 @@ def split_frames(member: Member, *, max_frames: int) -> list[Member] | FileProbl
     shared = (dataset.get("SharedFunctionalGroupsSequence") or [None])[0]
     if per_frame and len(per_frame) != frames:
         return damaged
-    base = dataset
-    del base.PixelData  # the frames are copied one by one below, not the whole volume each time
-    for keyword in _GROUPS:
-        if keyword in base:
-            delattr(base, keyword)
-    if "NumberOfFrames" in base:
-        del base.NumberOfFrames
-    if base.get("SOPClassUID") == EnhancedMRImageStorage:  # one frame with classic attributes is an MR Image
-        base.SOPClassUID = base.file_meta.MediaStorageSOPClassUID = MRImageStorage
-    compressed = base.file_meta.TransferSyntaxUID.is_compressed
+    del dataset.PixelData  # what is left is copied once per frame: not the whole volume each time
+    for keyword in (*_GROUPS, "NumberOfFrames"):
+        if keyword in dataset:
+            delattr(dataset, keyword)
+    if dataset.get("SOPClassUID") == EnhancedMRImageStorage:  # one frame with classic attributes is an MR Image
+        dataset.SOPClassUID = dataset.file_meta.MediaStorageSOPClassUID = MRImageStorage
+    compressed = dataset.file_meta.TransferSyntaxUID.is_compressed
     members = []
     for index, frame in enumerate(pixels):
-        single = copy.deepcopy(base)
+        single = copy.deepcopy(dataset)
         groups = [group for group in ((per_frame[index] if per_frame else None), shared) if group is not None]
         for sequence, keyword, target in _FRAME_ATTRIBUTES:
             value = _group_value(groups, sequence, keyword)
@@ -89,7 +86,7 @@ def split_frames(member: Member, *, max_frames: int) -> list[Member] | FileProbl
         # Each frame is an instance of its own: its own UID, derived from the file's (de-identification
         # then replaces it like any other UID).
         single.SOPInstanceUID = single.file_meta.MediaStorageSOPInstanceUID = generate_uid(
-            entropy_srcs=[str(base.get("SOPInstanceUID", member.name)), str(index)]
+            entropy_srcs=[str(dataset.get("SOPInstanceUID", member.name)), str(index)]
         )
         single.PixelData = frame
         # Encapsulated frames are OB; native ones OW above 8 bits (PS3.5 8.2).
