@@ -63,7 +63,7 @@ def test_a_clinician_uploads_two_slices_reads_a_result_and_filters_history(live_
     assert label_text in {"Glioma", "Meningioma", "No tumour detected", "Pituitary tumour"}
     assert page.get_by_test_id("probabilities").is_visible()
     assert page.get_by_test_id("not-a-diagnosis").is_visible()
-    page.wait_for_function("document.getElementById('heatmap-layer').complete && document.getElementById('heatmap-layer').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('heatmap-layer').complete && document.getElementById('heatmap-layer').naturalWidth > 0")
     page.get_by_test_id("opacity").fill("40")
     assert page.locator("#heatmap-layer").evaluate("element => element.style.opacity") == "0.4"
     screenshot(page, "scans-result.png")

@@ -58,7 +58,7 @@ def test_a_series_is_uploaded_analysed_and_read_in_the_stack_viewer(live_server,
     assert any(state in summary for state in ("Tumour finding", "Needs review", "No tumour on every analysed slice", "Not analysed"))
 
     number = page.get_by_test_id("slice-number")
-    page.wait_for_function("document.querySelectorAll('#strip-chart rect.bar').length === %d" % SLICES)
+    page.wait_for_function("() => document.querySelectorAll('#strip-chart rect.bar').length === %d" % SLICES)
     start = number.inner_text()
     assert start == f"Slice {SLICES // 2 + 1} of {SLICES}"  # opens in the middle of the stack
     frame = page.locator("#stack-frame")
@@ -69,9 +69,9 @@ def test_a_series_is_uploaded_analysed_and_read_in_the_stack_viewer(live_server,
     assert number.inner_text() == f"Slice 1 of {SLICES}"
     frame.hover()
     page.mouse.wheel(0, 120)
-    page.wait_for_function("document.getElementById('slice-number').textContent.startsWith('Slice 2 ')")
+    page.wait_for_function("() => document.getElementById('slice-number').textContent.startsWith('Slice 2 ')")
     image = page.get_by_test_id("slice-image")
-    page.wait_for_function("document.getElementById('slice-image').complete && document.getElementById('slice-image').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('slice-image').complete && document.getElementById('slice-image').naturalWidth > 0")
 
     # Jump from the strip chart: a click on the last bar shows the last slice.
     chart = page.get_by_test_id("strip-chart")
@@ -84,7 +84,7 @@ def test_a_series_is_uploaded_analysed_and_read_in_the_stack_viewer(live_server,
     page.get_by_label("Heatmap", exact=True).check()
     heatmap = page.locator("#slice-heatmap")
     heatmap.wait_for(state="visible")
-    page.wait_for_function("document.getElementById('slice-heatmap').naturalWidth > 0")
+    page.wait_for_function("() => document.getElementById('slice-heatmap').naturalWidth > 0")
     page.locator("#heatmap-opacity").fill("30")
     assert heatmap.evaluate("element => element.style.opacity") == "0.3"
     screenshot(page, "studies-viewer.png")
