@@ -5,7 +5,8 @@
 One preprocessing function (ml.preprocess), a compiled forward pass of one network, temperature-
 scaled probabilities, the safety-first decision rule of ml.decision (input checks, the network's own
 "not a brain MRI" output, a Mahalanobis feature distance, and a "no tumour" answer only when the model
-is sure and the slice looks familiar), and Grad-CAM from the real gradients at the last convolutional block.
+is sure and the slice looks familiar), and Grad-CAM from the real gradients at the last convolutional block,
+weighted towards the cells where the network's lesion head sees a lesion (lesion_weights).
 """
 
 import json
@@ -108,6 +109,23 @@ def class_activation(conv_maps, gradients):
     return tf.reduce_sum(conv_maps * channel_weights, axis=-1)
 
 
+def lesion_weights(lesion_logits, strength: float = 1.0):
+    """(h, w) lesion-head logits -> (h, w) weights for the Grad-CAM cells, in [0, 1].
+
+    w = (1 - g) + g * p(lesion), with the gate g = min(1, 2 * max p): once the head calls a lesion
+    anywhere (a cell at p >= 0.5) the heat is confined to where it sees one; where it sees none
+    (it was trained on LGG glioma masks only, and pituitary tumours barely light it) the weights stay
+    near 1 and the heat is plain Grad-CAM. `strength` 0 turns the weighting off (for measuring).
+    Measured on LGG validation tumour slices: pointing game 71.0 % -> 80.9 %, while the hottest point
+    of 3 % of brain-mri/ pituitary slices moves (ml.protocol.localisation; the model card).
+    """
+    import tensorflow as tf
+
+    lesion = tf.sigmoid(lesion_logits)
+    gate = strength * tf.minimum(1.0, 2.0 * tf.reduce_max(lesion))
+    return (1.0 - gate) + gate * lesion
+
+
 class Classifier:
     """The trained network with its temperature, thresholds and OOD statistics; build once per process."""
 
@@ -123,7 +141,7 @@ class Classifier:
         self.model_card = model_card
         self.model_version = model_card.get("version", config.MODEL_VERSION)
         self.image_size = int(model.input_shape[1])
-        self.outputs_model = inference_outputs_model(model)  # one view: conv maps, logits, OOD features
+        self.outputs_model = inference_outputs_model(model)  # one view: conv maps, logits, OOD features, lesion logits
         image_spec = tf.TensorSpec((None, self.image_size, self.image_size, 1), tf.float32)
         single_image_spec = tf.TensorSpec((1, self.image_size, self.image_size, 1), tf.float32)
         diagnoses = len(CLASS_NAMES)
@@ -133,23 +151,23 @@ class Classifier:
         def forward(images):
             return classifier_outputs(self.outputs_model, images)  # (B, 5), (B, D)
 
-        @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32)])
-        def forward_with_cam(images, class_index):
+        @tf.function(input_signature=[single_image_spec, tf.TensorSpec((), tf.int32), tf.TensorSpec((), tf.float32)])
+        def forward_with_cam(images, class_index, lesion_strength):
             with tf.GradientTape() as tape:
-                conv_maps, logits, features = self.outputs_model(images, training=False)  # (1, h, w, C) maps
+                conv_maps, logits, features, lesion_logits = self.outputs_model(images, training=False)  # (1, h, w, C) maps
                 # Grad-CAM explains a diagnosis (never the "not a brain MRI" output): the most likely one by default.
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0, :diagnoses], output_type=tf.int32), class_index)
                 score = logits[0, chosen]
             gradients = tape.gradient(score, conv_maps)
-            cam = class_activation(conv_maps[0], gradients[0])
-            return logits, features, tf.nn.relu(cam), chosen  # (1, 5), (1, D), (h, w), ()
+            cam = tf.nn.relu(class_activation(conv_maps[0], gradients[0])) * lesion_weights(lesion_logits[0, :, :, 0], lesion_strength)
+            return logits, features, cam, chosen  # (1, 5), (1, D), (h, w), ()
 
         self.forward = forward
         self.forward_with_cam = forward_with_cam
         # Trace both graphs now, so the first scan does not pay for it.
         warm_up = np.zeros((1, self.image_size, self.image_size, 1), np.float32)
         forward(warm_up)
-        forward_with_cam(warm_up, tf.constant(-1, tf.int32))
+        forward_with_cam(warm_up, tf.constant(-1, tf.int32), tf.constant(1.0))
 
     @classmethod
     def load(cls, weights_dir: Path | None = None) -> "Classifier":
@@ -178,9 +196,10 @@ class Classifier:
         timings["total"] = _milliseconds_since(started)
         return result
 
-    def explain(self, image: np.ndarray, class_name: str | None = None) -> Explanation:
-        """Grad-CAM of `class_name` (default: the most likely diagnosis)."""
-        return self._analyse(self._prepare(image), class_name)[1]
+    def explain(self, image: np.ndarray, class_name: str | None = None, lesion_weighted: bool = True) -> Explanation:
+        """The heat map of `class_name` (default: the most likely diagnosis); lesion_weighted=False gives
+        plain Grad-CAM, which the portal never shows (the model card compares the two)."""
+        return self._analyse(self._prepare(image), class_name, lesion_weighted)[1]
 
     def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation]:
         """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the answer.
@@ -189,7 +208,7 @@ class Classifier:
         the original size + overlay); total.
         """
         started = time.perf_counter()
-        result, explanation = self._analyse(self._prepare(image), None)
+        result, explanation = self._analyse(self._prepare(image), None, True)
         result.timings_ms["total"] = _milliseconds_since(started)
         return result, explanation
 
@@ -209,14 +228,14 @@ class Classifier:
         problem = input_check_reason(image, grey)
         return _Prepared(image, square[np.newaxis, :, :, np.newaxis], geometry, problem, _milliseconds_since(started))
 
-    def _analyse(self, prepared: _Prepared, class_name: str | None) -> tuple[ClassificationResult, Explanation]:
+    def _analyse(self, prepared: _Prepared, class_name: str | None, lesion_weighted: bool) -> tuple[ClassificationResult, Explanation]:
         import tensorflow as tf
 
         if class_name is not None and class_name not in CLASS_NAMES:
             raise ValueError(f"Unknown class {class_name!r}; expected one of {CLASS_NAMES}.")
         class_index = tf.constant(CLASS_NAMES.index(class_name) if class_name else -1, tf.int32)
         started = time.perf_counter()
-        logits, features, cam, chosen = self.forward_with_cam(prepared.model_input, class_index)
+        logits, features, cam, chosen = self.forward_with_cam(prepared.model_input, class_index, tf.constant(1.0 if lesion_weighted else 0.0))
         timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(started)}
         result = self._answer(prepared, logits.numpy()[0], features.numpy(), timings)
         started = time.perf_counter()

@@ -3,7 +3,8 @@
 A strided stem and max-pooling bring the 160x160 slice down to 20x20 quickly, so the model
 trains in tens of ms per image on two CPU cores and predicts in a few milliseconds. The last block
 stays at 20x20 (S/8) so that Grad-CAM can point at a lesion, not at a quarter of the head, and a
-1x1 segmentation head on it is trained from the LGG masks so that those maps follow the lesion.
+1x1 segmentation head on it is trained from the LGG masks so that those maps follow the lesion; at
+inference it also weights the Grad-CAM cells (ml.inference.lesion_weights).
 """
 
 import keras
@@ -63,15 +64,17 @@ def build_model(image_size: int = config.IMAGE_SIZE, dropout: float = 0.3) -> ke
 
 
 def inference_outputs_model(model: keras.Model) -> keras.Model:
-    """(B, S, S, 1) -> [last conv maps (B, h, w, C), logits (B, K), OOD features (B, D)] of one
-    view: everything Grad-CAM and the OOD check need, in one pass. The OOD features are the
-    spatial means of the OOD_FEATURE_LAYERS activations, concatenated."""
+    """(B, S, S, 1) -> [last conv maps (B, h, w, C), logits (B, K), OOD features (B, D), lesion
+    logits (B, h, w, 1)] of one view: everything the heat map and the OOD check need, in one pass.
+    The OOD features are the spatial means of the OOD_FEATURE_LAYERS activations, concatenated."""
     pooled = ops.concatenate([ops.mean(model.get_layer(name).output, axis=(1, 2)) for name in config.OOD_FEATURE_LAYERS], axis=-1)
-    return keras.Model(model.input, [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.get_layer(config.LOGITS_LAYER_NAME).output, pooled])
+    outputs = [model.get_layer(config.LAST_CONV_LAYER_NAME).output, model.get_layer(config.LOGITS_LAYER_NAME).output, pooled,
+               model.get_layer(config.SEGMENTATION_LAYER_NAME).output]  # fmt: skip
+    return keras.Model(model.input, outputs)
 
 
 def classifier_outputs(outputs_model: keras.Model, images):
     """(B, S, S, 1) -> (logits (B, K), OOD features (B, D)) as the classifier uses them, one view of
     each slice. `outputs_model` from inference_outputs_model."""
-    _, logits, features = outputs_model(images, training=False)
+    _, logits, features, _ = outputs_model(images, training=False)
     return logits, features

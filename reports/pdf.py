@@ -313,7 +313,7 @@ def _images(report: ReportInput, styles, width: float) -> list:
         return [KeepTogether([Paragraph("Image", styles["h2"]), original, Paragraph("Uploaded image", styles["small"])])]
     overlay = fit_image(report.overlay_png, cell, 62 * mm)
     grid = Table(
-        [[original, overlay], [Paragraph("Original slice", styles["small"]), Paragraph("Grad-CAM: regions that drove the answer", styles["small"])]],
+        [[original, overlay], [Paragraph("Original slice", styles["small"]), Paragraph("Grad-CAM, lesion-weighted: regions that drove the answer", styles["small"])]],
         colWidths=[cell + 3 * mm, cell + 3 * mm],
     )  # fmt: skip
     grid.setStyle(TableStyle([("ALIGN", (0, 0), (-1, -1), "CENTER"), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))

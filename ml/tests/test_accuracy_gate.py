@@ -8,6 +8,7 @@ from ml.tests.conftest import require_data_or_skip
 KAGGLE_GATE_IMAGES, KAGGLE_MIN_ACCURACY = 400, 0.92  # 1.4.0 and 1.4.1 measured 0.945
 LGG_STEP, LGG_MAX_SILENT_MISS_RATE, LGG_MIN_SENSITIVITY = 4, 0.02, 0.72  # 1.4.0 and 1.4.1: 0 of 163, 0.755
 NOT_MRI_MIN_REFUSED = 0.96  # 1.4.1 measured 0.982 (1.4.0, at the 0.5 % refusal budget: 0.930)
+POINTING_STEP, MIN_POINTING_GAME = 4, 0.75  # 1.4.2 (lesion-weighted heat map): 0.809 on all 649 (plain Grad-CAM 0.710)
 
 
 def _rows(classifier, records):
@@ -76,3 +77,14 @@ def test_lgg_patients_and_not_mri_collections_stay_on_one_side():
     assert {record.side for record in records if record.kind in config.HELD_OUT_NOT_MRI_KINDS} == {HELD_OUT}
     head_ct = {record.side for record in records if record.kind == "head_ct" and record.group == f"not_mri-{config.NOT_MRI_VALIDATION_SOURCES['head_ct']}"}
     assert head_ct == {"validation"}
+
+
+def test_the_heat_map_points_at_lgg_lesions_and_beats_plain_gradcam(classifier):
+    require_data_or_skip()
+    from ml.protocol import localisation
+    from ml.sources import read_index
+
+    records = [record for record in read_index() if record.source == "lgg" and record.side == "validation" and record.label == "glioma"][::POINTING_STEP]
+    figures = localisation(classifier, records, config.data_dir())["all"]
+    assert figures["pointing_game"] >= MIN_POINTING_GAME, figures
+    assert figures["pointing_game"] > figures["plain_gradcam_pointing_game"] and figures["heat_inside_mask"] > figures["plain_gradcam_heat_inside_mask"], figures

@@ -8,7 +8,7 @@ from PIL import Image
 
 from ml import config
 from ml.calibration import softmax
-from ml.inference import Classifier, get_classifier, normalise_cam
+from ml.inference import Classifier, get_classifier, lesion_weights, normalise_cam
 from ml.preprocess import preprocess
 from ml.tests.conftest import head_like_slice
 
@@ -109,6 +109,26 @@ def test_gradcam_differs_between_classes(classifier, mri_slice):
 def test_explain_rejects_unknown_classes(classifier, mri_slice):
     with pytest.raises(ValueError):
         classifier.explain(mri_slice, "astrocytoma")
+
+
+def test_lesion_weights_confine_the_heat_once_the_head_calls_a_lesion_and_leave_it_alone_otherwise():
+    logits = np.full((20, 20), -6.0, np.float32)  # p(lesion) ~ 0.0025 everywhere
+    assert np.asarray(lesion_weights(logits)).min() > 0.99  # nothing seen: plain Grad-CAM
+    logits[5, 7] = 4.0  # one cell at p ~ 0.98: the gate is fully on
+    weights = np.asarray(lesion_weights(logits))
+    assert weights[5, 7] == pytest.approx(1 / (1 + np.exp(-4.0)), abs=1e-5) and weights.max() == weights[5, 7]
+    assert np.delete(weights.ravel(), 5 * 20 + 7).max() < 0.01
+    logits[5, 7] = 0.0  # p = 0.5 at most: still fully on
+    assert np.asarray(lesion_weights(logits))[0, 0] < 0.01
+    logits[5, 7] = -np.log(3.0)  # p = 0.25 at most: half on
+    assert np.asarray(lesion_weights(logits))[0, 0] == pytest.approx(0.5 + 0.5 * 0.0025, abs=1e-3)
+    assert np.allclose(np.asarray(lesion_weights(logits, strength=0.0)), 1.0)
+
+
+def test_plain_gradcam_is_available_for_measuring_and_has_the_same_frame(classifier, mri_slice):
+    weighted, plain = (classifier.explain(mri_slice, "glioma", lesion_weighted=flag) for flag in (True, False))
+    assert weighted.heatmap.shape == plain.heatmap.shape and weighted.class_name == plain.class_name == "glioma"
+    assert all(heat.max() == 0.0 or 0.9 < heat.max() <= 1.0 for heat in (weighted.heatmap, plain.heatmap))  # each normalised on its own
 
 
 def test_normalise_cam_guards_the_all_zero_case():
