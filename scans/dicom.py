@@ -44,6 +44,27 @@ _BURNED_IN = (
 )
 
 
+# Modality (PS3.3 C.7.3.1.1.1) decides before any pixel is read: a CT or an X-ray says what it is in
+# its header, and a head CT is the non-MRI a hospital user is most likely to send. MR is read; OT
+# ("other", e.g. a viewer's secondary capture) and a missing value are left to the model's own refusal.
+_MODALITIES_READ = {"MR", "OT", ""}
+_MODALITY_NAMES = {
+    "CT": "a CT image", "CR": "an X-ray", "DX": "an X-ray", "RG": "an X-ray", "MG": "a mammogram", "IO": "an intra-oral X-ray",
+    "PX": "a panoramic X-ray", "XA": "an X-ray angiogram", "RF": "a fluoroscopy image", "US": "an ultrasound image",
+    "PT": "a PET image", "NM": "a nuclear medicine image", "ES": "an endoscopy image", "XC": "a photograph", "OP": "an eye photograph",
+    "SM": "a microscopy slide", "SEG": "a segmentation", "RTSTRUCT": "a radiotherapy structure set", "SR": "a structured report",
+}  # fmt: skip
+
+
+def modality_problem(dataset: Dataset) -> str | None:
+    """A DICOM data set -> why its Modality is not one NeuroScan reads, or None."""
+    modality = "".join(character for character in str(dataset.get("Modality", "") or "").upper() if character.isalnum())[:16]
+    if modality in _MODALITIES_READ:
+        return None
+    what = _MODALITY_NAMES.get(modality, "not an MR image")
+    return f"This DICOM file is {what} (Modality {modality}), not a brain MRI: NeuroScan reads MRI only."
+
+
 def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
     """Bytes of a DICOM Part-10 file -> de-identified DICOM bytes + 8-bit display image."""
     data = inflated(data, max_pixels=max_pixels)
@@ -55,6 +76,8 @@ def decode_dicom(data: bytes, *, max_pixels: int) -> DecodedImage:
 
     if "PixelData" not in dataset:
         raise ScanRejected("The DICOM file holds no image (no pixel data): upload an image slice, not a report or a structured document.")
+    if problem := modality_problem(dataset):
+        raise ScanRejected(problem)
     if str(dataset.get("BurnedInAnnotation", "")).strip().upper() == "YES":
         raise ScanRejected(_BURNED_IN)
     frames = _int_attribute(dataset, "NumberOfFrames", 1)

@@ -15,7 +15,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from scans.dicom import inflated
+from scans.dicom import inflated, modality_problem
 from scans.errors import ScanRejected
 from scans.images import sniff_format
 from studies.archive import Member
@@ -148,6 +148,8 @@ def read_header(member: Member, *, max_pixels: int) -> SliceHeader | FileProblem
         return FileProblem(
             member.name, "The DICOM file holds no image (no pixel data: a report, an index, or a file cut short). Skipped."
         )
+    if problem := modality_problem(dataset):
+        return FileProblem(member.name, f"{problem} Skipped.")
     if frame_count(dataset) > 1:
         if dataset.file_meta.get("TransferSyntaxUID") == DeflatedExplicitVRLittleEndian:
             # Cutting it into frames would mean inflating the whole volume again, unbounded, in pydicom.

@@ -109,13 +109,21 @@ def dicom_bytes(dataset: Dataset | None = None, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
-def bundled_dicom(name: str) -> bytes:
-    """A file bundled with pydicom (no download): only names listed in pydicom/data/test_files."""
+def bundled_dicom(name: str, *, modality: str | None = None) -> bytes:
+    """A file bundled with pydicom (no download): only names listed in pydicom/data/test_files.
+
+    modality relabels it (e.g. pydicom's JPEG 2000 sample is nuclear medicine, which the portal refuses
+    by its header): its codec and attributes stay as they are."""
     from pydicom.data import get_testdata_file
 
     path = get_testdata_file(name, download=False)
     assert path, f"{name} is not bundled with pydicom"
-    return open(path, "rb").read()
+    data = open(path, "rb").read()
+    if modality is None:
+        return data
+    dataset = pydicom.dcmread(io.BytesIO(data))
+    dataset.Modality = modality
+    return dicom_bytes(dataset)
 
 
 @dataclass

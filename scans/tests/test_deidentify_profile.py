@@ -155,6 +155,25 @@ def test_burned_in_annotation_is_refused():
     assert decode_upload(dicom_bytes(dataset), max_pixels=25_000_000).deidentified
 
 
+@pytest.mark.parametrize(("modality", "named"), [("CT", "a CT image"), ("DX", "an X-ray"), ("US", "an ultrasound image"), ("XYZ", "not an MR image")])
+def test_a_dicom_of_another_modality_is_refused_by_its_header(modality, named):
+    dataset = dicom_dataset(with_phi=False)
+    dataset.Modality = modality
+    with pytest.raises(ScanRejected) as refused:
+        decode_upload(dicom_bytes(dataset), max_pixels=25_000_000)
+    assert refused.value.message == f"This DICOM file is {named} (Modality {modality}), not a brain MRI: NeuroScan reads MRI only."
+
+
+@pytest.mark.parametrize("modality", ["MR", "OT", "mr ", None])
+def test_mr_other_and_a_missing_modality_are_read_and_left_to_the_model(modality):
+    dataset = dicom_dataset(with_phi=False)
+    if modality is None:
+        del dataset.Modality
+    else:
+        dataset.Modality = modality
+    assert decode_upload(dicom_bytes(dataset), max_pixels=25_000_000).deidentified
+
+
 # --- Nothing of it at rest ----------------------------------------------------------------------
 
 NEEDLES = [b"Jane Doe", b"JANE DOE", b"MRN-7734519", b"Doe^Jane", b"SPRINGFIELD"]
@@ -187,6 +206,15 @@ def test_a_burned_in_dicom_is_refused_and_nothing_is_stored(alice, sent_tasks):
     with pytest.raises(ScanRejected, match="burned-in"):
         scan_ingest(owner=alice, uploaded_file=upload_file(dicom_bytes(dataset), "IM1"))
     assert not Scan.objects.exists() and media_files() == []
+
+
+@pytest.mark.django_db
+def test_a_head_ct_dicom_is_refused_at_upload_and_nothing_is_stored(alice, sent_tasks):
+    dataset = dicom_dataset()
+    dataset.Modality = "CT"
+    with pytest.raises(ScanRejected, match="a CT image"):
+        scan_ingest(owner=alice, uploaded_file=upload_file(dicom_bytes(dataset), "IM1"))
+    assert not Scan.objects.exists() and media_files() == [] and sent_tasks == []
 
 
 def _png_with_text() -> bytes:

@@ -35,6 +35,7 @@ HUGE = 20_000  # 20000 x 20000 = 400 million pixels: ~2 GB for the decoder to al
 def _dicom_with_frame(data: bytes, patch) -> bytes:
     """A compressed DICOM whose first frame is replaced by patch(frame)."""
     dataset = pydicom.dcmread(io.BytesIO(data))
+    dataset.Modality = "MR"  # the codec is under test; pydicom's JPEG 2000 sample says nuclear medicine
     frame = next(generate_frames(dataset.PixelData, number_of_frames=1))
     dataset.PixelData = encapsulate([patch(frame)])
     return dicom_bytes(dataset)

@@ -188,8 +188,12 @@ def test_it_accepts_a_dicom_slice_and_windows_it_to_8_bits(alice, sent_tasks):
 
 @pytest.mark.parametrize("name", ["CT_small.dcm", "MR_small.dcm", "MR_small_jpeg_ls_lossless.dcm", "JPEG2000.dcm"])
 def test_it_reads_pydicoms_bundled_slices_including_compressed_ones(alice, sent_tasks, name):
-    scan = _ingest(alice, bundled_dicom(name), name)
+    scan = _ingest(alice, bundled_dicom(name, modality="MR"), name)  # their codecs, as MR slices
     assert scan.format == "dicom" and scan.deidentified
+
+
+def test_a_real_ct_file_is_refused_by_its_header(refuses):
+    refuses(bundled_dicom("CT_small.dcm"), r"This DICOM file is a CT image \(Modality CT\), not a brain MRI", name="ct.dcm")
 
 
 def test_it_refuses_dicom_without_pixel_data(refuses):

@@ -114,6 +114,32 @@ def test_a_partly_bad_series_keeps_its_good_slices_and_lists_the_bad_ones(alice,
     assert "cut short" in problems["IM9999.dcm"] and "Not a DICOM file" in problems["notes.txt"]
 
 
+def test_ct_slices_in_an_mri_upload_are_skipped_by_their_header(alice, sent_tasks):
+    files = dicom_series(3)
+    ct = pydicom.dcmread(io.BytesIO(files[0][1]))
+    ct.Modality = "CT"
+    ct.SOPInstanceUID = generate_uid()
+    buffer = io.BytesIO()
+    ct.save_as(buffer, enforce_file_format=True)
+    study = study_ingest(owner=alice, files=[zip_upload([(name, data) for name, data, _z in files] + [("CT0001.dcm", buffer.getvalue())])])
+    assert len(_slices(study)) == 3
+    assert study.skipped == [{"name": "CT0001.dcm", "error": "This DICOM file is a CT image (Modality CT), not a brain MRI: NeuroScan reads MRI only. Skipped."}]
+
+
+def test_a_ct_series_alone_is_refused_and_nothing_is_stored(alice, sent_tasks):
+    files = []
+    for name, data, _z in dicom_series(2):
+        dataset = pydicom.dcmread(io.BytesIO(data))
+        dataset.Modality = "CT"
+        buffer = io.BytesIO()
+        dataset.save_as(buffer, enforce_file_format=True)
+        files.append((name, buffer.getvalue()))
+    with pytest.raises(StudyRejected) as refused:
+        study_ingest(owner=alice, files=[zip_upload(files)])
+    assert all("a CT image" in problem.error for problem in refused.value.files) and len(refused.value.files) == 2
+    _assert_nothing_stored()
+
+
 def test_unsafe_members_are_skipped_each_with_its_reason(alice, sent_tasks):
     files = dicom_series(2)
     good = [(name, data) for name, data, _z in files]
