@@ -200,19 +200,11 @@ def test_the_stored_dicom_keeps_none_of_the_reviewed_text(alice, sent_tasks):
 
 
 @pytest.mark.django_db
-def test_a_burned_in_dicom_is_refused_and_nothing_is_stored(alice, sent_tasks):
+@pytest.mark.parametrize(("keyword", "value", "match"), [("BurnedInAnnotation", "YES", "burned-in"), ("Modality", "CT", "a CT image")])
+def test_a_burned_in_or_ct_dicom_is_refused_and_nothing_is_stored(alice, sent_tasks, keyword, value, match):
     dataset = dicom_dataset()
-    dataset.BurnedInAnnotation = "YES"
-    with pytest.raises(ScanRejected, match="burned-in"):
-        scan_ingest(owner=alice, uploaded_file=upload_file(dicom_bytes(dataset), "IM1"))
-    assert not Scan.objects.exists() and media_files() == []
-
-
-@pytest.mark.django_db
-def test_a_head_ct_dicom_is_refused_at_upload_and_nothing_is_stored(alice, sent_tasks):
-    dataset = dicom_dataset()
-    dataset.Modality = "CT"
-    with pytest.raises(ScanRejected, match="a CT image"):
+    setattr(dataset, keyword, value)
+    with pytest.raises(ScanRejected, match=match):
         scan_ingest(owner=alice, uploaded_file=upload_file(dicom_bytes(dataset), "IM1"))
     assert not Scan.objects.exists() and media_files() == [] and sent_tasks == []
 
