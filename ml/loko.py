@@ -23,7 +23,7 @@ LOKO_FILE = config.LOKO_FILE
 
 
 # Shares of validation MRIs that each refusal threshold (not-MRI output, feature distance) would refuse
-# at the other operating points a fold reports (the calibrated ones refuse 0.5 % each).
+# at the other operating points a fold reports (its calibrated not-MRI threshold refuses ml.calibrate.MRI_FALSE_REFUSAL).
 OPERATING_POINT_MRI_SHARES = (0.01, 0.02)
 
 
