@@ -187,28 +187,21 @@ def localisation(classifier, records, data_dir: Path) -> dict:
     point at the image centre as the baseline to beat."""
     from ml.data import decode_image_file
 
+    keys = ("pointing_game", "heat_inside_mask", "plain_gradcam_pointing_game", "plain_gradcam_heat_inside_mask", "centre_point_baseline")
     results = {}
     for sequence in ("t1", "flair", "t1c"):
         chosen = [r for r in records if r.source == "lgg" and r.side == "validation" and r.label == "glioma" and r.sequence == sequence]
-        hits, shares, plain_hits, plain_shares, centre_hits = [], [], [], [], []
+        rows = []  # one row of `keys` per slice
         for record in chosen:
             image = decode_image_file(data_dir / "lgg" / record.relative_path)
             mask_pixels = decode_image_file(data_dir / "lgg" / record.mask)
             mask = (mask_pixels[:, :, :3].max(axis=2) if mask_pixels.ndim == 3 else mask_pixels) > 127
-            hit, share = pointing(classifier.explain(image, "glioma").heatmap, mask)
-            plain_hit, plain_share = pointing(classifier.explain(image, "glioma", lesion_weighted=False).heatmap, mask)
-            hits.append(hit)
-            shares.append(share)
-            plain_hits.append(plain_hit)
-            plain_shares.append(plain_share)
-            centre_hits.append(bool(grown_mask(mask)[mask.shape[0] // 2, mask.shape[1] // 2]))
-        mean = lambda values: float(np.mean(values)) if values else 0.0  # noqa: E731
-        results[sequence] = {"n": len(chosen), "pointing_game": mean(hits), "heat_inside_mask": mean(shares),
-                             "plain_gradcam_pointing_game": mean(plain_hits), "plain_gradcam_heat_inside_mask": mean(plain_shares),
-                             "centre_point_baseline": mean(centre_hits)}  # fmt: skip
+            weighted, plain = (pointing(classifier.explain(image, "glioma", lesion_weighted=flag).heatmap, mask) for flag in (True, False))
+            rows.append((*weighted, *plain, bool(grown_mask(mask)[mask.shape[0] // 2, mask.shape[1] // 2])))
+        means = np.mean(np.array(rows, dtype=float), axis=0) if rows else np.zeros(len(keys))
+        results[sequence] = {"n": len(chosen), **{key: float(value) for key, value in zip(keys, means)}}
     weights = [item["n"] for item in results.values()]
-    results["all"] = {"n": sum(weights), **{key: float(np.average([item[key] for item in results.values()], weights=weights))
-                                            for key in ("pointing_game", "heat_inside_mask", "plain_gradcam_pointing_game", "plain_gradcam_heat_inside_mask", "centre_point_baseline")}}  # fmt: skip
+    results["all"] = {"n": sum(weights), **{key: float(np.average([item[key] for item in results.values()], weights=weights)) for key in keys}}
     results["brain_mri_peak_moved"] = peak_moved_by_weighting(classifier, records, data_dir)
     results["rule"] = (f"hottest pixel of the heat map of class glioma inside the FLAIR-abnormality mask grown by {POINTING_MARGIN_PX} px, "
                        "at the image's own 256x256 size; the portal's map is Grad-CAM weighted by the lesion head (ml.inference.lesion_weights)")  # fmt: skip
