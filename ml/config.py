@@ -22,7 +22,7 @@ FEATURE_LAYER_NAME = "features"  # penultimate (pooled) features
 # block describes local structure (tissue texture, edges, contrast patterns); on an intermediate
 # checkpoint it separated non-MRI pictures far better than the class-tuned last block.
 OOD_FEATURE_LAYERS = ("stage3_relu1", "stage3_relu2")
-MODEL_VERSION = "neuroscan-cnn-1.4.2"
+MODEL_VERSION = "neuroscan-cnn-1.4.3"
 
 # --- Preprocessing -------------------------------------------------------------------------
 # A pixel belongs to the head when it is brighter than this fraction of the image's

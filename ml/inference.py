@@ -109,20 +109,25 @@ def class_activation(conv_maps, gradients):
     return tf.reduce_sum(conv_maps * channel_weights, axis=-1)
 
 
-def lesion_weights(lesion_logits, strength: float = 1.0):
+LESION_HEAD_CLASS = "glioma"  # the diagnosis whose masks (LGG FLAIR abnormality) the lesion head learnt
+
+
+def lesion_weights(lesion_logits, learnt_class=False, strength: float = 1.0):
     """(h, w) lesion-head logits -> (h, w) weights for the Grad-CAM cells, in [0, 1].
 
-    w = (1 - g) + g * p(lesion), with the gate g = min(1, 2 * max p): once the head calls a lesion
-    anywhere (a cell at p >= 0.5) the heat is confined to where it sees one; where it sees none
-    (it was trained on LGG glioma masks only, and pituitary tumours barely light it) the weights stay
-    near 1 and the heat is plain Grad-CAM. `strength` 0 turns the weighting off (for measuring).
-    Measured on LGG validation tumour slices: pointing game 71.0 % -> 80.9 %, while the hottest point
-    of 3 % of brain-mri/ pituitary slices moves (ml.protocol.localisation; the model card).
+    w = (1 - g) + g * p(lesion). For the heat map of LESION_HEAD_CLASS (`learnt_class`) the gate g is
+    1: the head's own lesion map confines the heat however faintly it sees the lesion, as it was
+    trained to. For the other diagnoses, which it never saw outlined (pituitary tumours barely light
+    it), g = min(1, 2 * max p): the heat is confined only once it calls a lesion somewhere (a cell at
+    p >= 0.5), and stays plain Grad-CAM where it sees none. `strength` 0 turns the weighting off.
+    Measured on LGG validation tumour slices: pointing game 71.0 % (plain) -> 87.4 % (80.9 % with the
+    gated rule for glioma too), while the hottest point of 3 % of brain-mri/ pituitary slices moves
+    (ml.protocol.localisation; the model card).
     """
     import tensorflow as tf
 
     lesion = tf.sigmoid(lesion_logits)
-    gate = strength * tf.minimum(1.0, 2.0 * tf.reduce_max(lesion))
+    gate = strength * tf.where(learnt_class, 1.0, tf.minimum(1.0, 2.0 * tf.reduce_max(lesion)))
     return (1.0 - gate) + gate * lesion
 
 
@@ -145,6 +150,7 @@ class Classifier:
         image_spec = tf.TensorSpec((None, self.image_size, self.image_size, 1), tf.float32)
         single_image_spec = tf.TensorSpec((1, self.image_size, self.image_size, 1), tf.float32)
         diagnoses = len(CLASS_NAMES)
+        lesion_head_index = CLASS_NAMES.index(LESION_HEAD_CLASS)
 
         # Compiled once with a fixed signature: calling Keras eagerly costs more than the network.
         @tf.function(input_signature=[image_spec])
@@ -159,7 +165,8 @@ class Classifier:
                 chosen = tf.where(class_index < 0, tf.argmax(logits[0, :diagnoses], output_type=tf.int32), class_index)
                 score = logits[0, chosen]
             gradients = tape.gradient(score, conv_maps)
-            cam = tf.nn.relu(class_activation(conv_maps[0], gradients[0])) * lesion_weights(lesion_logits[0, :, :, 0], lesion_strength)
+            weights = lesion_weights(lesion_logits[0, :, :, 0], tf.equal(chosen, lesion_head_index), lesion_strength)
+            cam = tf.nn.relu(class_activation(conv_maps[0], gradients[0])) * weights
             return logits, features, cam, chosen  # (1, 5), (1, D), (h, w), ()
 
         self.forward = forward

@@ -236,8 +236,9 @@ def limitations(card: dict) -> list[str]:
     if "brain_mri_peak_moved" in local:
         moved = "; ".join(f"{label} {_percent(item['moved'])}" for label, item in local["brain_mri_peak_moved"].items())
         lines.append(f"The heat map is Grad-CAM weighted by a lesion head trained on LGG glioma masks only (pointing game {_percent(local['all']['pointing_game'])} "
-                     f"against {_percent(local['all']['plain_gradcam_pointing_game'])} for plain Grad-CAM there). Where it points on meningioma and pituitary "
-                     f"tumours is unmeasured (no masks); on brain-mri/ validation it moves the hottest point of {moved} of tumour slices.")  # fmt: skip
+                     f"against {_percent(local['all']['plain_gradcam_pointing_game'])} for plain Grad-CAM there): in full for a glioma heat map, for the other "
+                     "diagnoses only once the head calls a lesion. Where it points on other collections' gliomas, and on any meningioma or pituitary "
+                     f"tumour, is unmeasured (no masks); on brain-mri/ validation it moves the hottest point of {moved} of tumour slices.")  # fmt: skip
     kaggle, previous = general["by_source"]["kaggle"], card["leave_lgg_out"]["by_source"]["kaggle"]
     lgg = general["by_source"]["lgg"]
     head_ct = general["not_mri_by_kind"].get("head_ct", {})
@@ -443,8 +444,9 @@ def render_markdown(card: dict) -> str:
           f"{_percent(item['plain_gradcam_pointing_game'])} | {_percent(item['plain_gradcam_heat_inside_mask'])} | {_percent(item['centre_point_baseline'])} |"
           for name, item in local.items() if name in ("t1", "flair", "t1c", "all")],  # fmt: skip
         "",
-        "The lesion head was trained on LGG glioma masks only. brain-mri/ has no masks; there, the share of validation tumour slices "
-        "whose hottest point the weighting moves by more than the margin: "
+        "The lesion head was trained on LGG glioma masks only, so it weights a glioma heat map in full and the others only once it calls a lesion "
+        "(ml.inference.lesion_weights). brain-mri/ has no masks; there, the share of validation tumour slices "
+        "whose hottest point the weighting moves by more than the margin, each explained as its own class: "
         + "; ".join(f"{label} {_percent(item['moved'])} of {item['n']}" for label, item in local.get("brain_mri_peak_moved", {}).items()) + ".",
         "",
         "## Shortcut checks: perturbed originals (every third validation MRI of each source)",

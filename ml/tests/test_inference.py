@@ -125,6 +125,16 @@ def test_lesion_weights_confine_the_heat_once_the_head_calls_a_lesion_and_leave_
     assert np.allclose(np.asarray(lesion_weights(logits, strength=0.0)), 1.0)
 
 
+def test_for_the_class_whose_masks_the_lesion_head_learnt_its_map_confines_the_heat_however_faint():
+    logits = np.full((20, 20), -6.0, np.float32)
+    logits[5, 7] = -3.0  # p ~ 0.047 at most: the gated rule would leave the heat plain
+    assert np.asarray(lesion_weights(logits)).min() > 0.9
+    weights = np.asarray(lesion_weights(logits, learnt_class=True))
+    assert np.allclose(weights, 1 / (1 + np.exp(-logits)), atol=1e-6)  # w = p(lesion) exactly
+    assert np.unravel_index(int(np.argmax(weights)), weights.shape) == (5, 7)
+    assert np.allclose(np.asarray(lesion_weights(logits, learnt_class=True, strength=0.0)), 1.0)
+
+
 def test_plain_gradcam_is_available_for_measuring_and_has_the_same_frame(classifier, mri_slice):
     weighted, plain = (classifier.explain(mri_slice, "glioma", lesion_weighted=flag) for flag in (True, False))
     assert weighted.heatmap.shape == plain.heatmap.shape and weighted.class_name == plain.class_name == "glioma"
