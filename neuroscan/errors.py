@@ -15,20 +15,27 @@ def _stale(reason: str) -> bool:
     return reason in (REASON_NO_CSRF_COOKIE, REASON_CSRF_TOKEN_MISSING) or reason.startswith("CSRF token from ")
 
 
+# The review forms whose words a stale page must not lose: the draft keeper, the URL's id, what the
+# warning calls it, and the page the reviewer goes back to.
+_KEPT_REVIEWS = {
+    "reviews:submit": (review_draft_keep, "scan_id", "Your review", lambda scan_id: reverse("scans:detail", args=[scan_id])),
+    "studies:review": (study_review_draft_keep, "study_id", "Your study review",
+                       lambda study_id: reverse("studies:detail", args=[study_id]) + "#study-review"),  # fmt: skip
+}
+
+
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     try:
         match = resolve(request.path_info)
     except Resolver404:
         match = None
-    if match is not None and match.view_name == "reviews:submit" and _stale(reason):
+    kept = _KEPT_REVIEWS.get(match.view_name) if match is not None else None
+    if kept is not None and _stale(reason):
         # Nothing is saved from an unverified form; the reviewer's words are kept for them to send again.
-        review_draft_keep(request=request, scan_id=match.kwargs["scan_id"], data=request.POST)
-        messages.warning(request, "Your review was not saved because the page had expired. "
+        keep, id_name, what, page = kept
+        object_id = match.kwargs[id_name]
+        keep(request=request, data=request.POST, **{id_name: object_id})
+        messages.warning(request, f"{what} was not saved because the page had expired. "
                                   "Your note is kept below: check it and save the review again.")  # fmt: skip
-        return redirect("scans:detail", scan_id=match.kwargs["scan_id"])
-    if match is not None and match.view_name == "studies:review" and _stale(reason):
-        study_review_draft_keep(request=request, study_id=match.kwargs["study_id"], data=request.POST)
-        messages.warning(request, "Your study review was not saved because the page had expired. "
-                                  "Your note is kept below: check it and save the review again.")  # fmt: skip
-        return redirect(reverse("studies:detail", args=[match.kwargs["study_id"]]) + "#study-review")
+        return redirect(page(object_id))
     return render(request, "403_csrf.html", status=403)

@@ -1,20 +1,20 @@
 """Scan pages, the status endpoint and the authorising image streams. Thin: services and selectors do the work."""
 
-import functools
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.audit import AuditAction, AuditOutcome, audit_record
+from accounts.access import owned_object_view
+from accounts.audit import AuditAction, audit_record
 from neuroscan.timefmt import format_datetime
 from ml.config import CLASS_NAMES
 from scans import services
@@ -41,28 +41,9 @@ _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429, "deferred":
 
 
 def scan_view(*, methods: tuple[str, ...], for_owner_action: bool = False) -> Callable:
-    """Fetch the scan through the one selector BEFORE anything else, then check the method.
-
-    So a stranger gets the same 404 whatever the method, and no view can forget the owner check.
-    """
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, scan_id, *args, **kwargs) -> HttpResponse:
-            try:
-                scan = scan_get_for_user(scan_id=scan_id, user=request.user, for_owner_action=for_owner_action)
-            except Http404:
-                # Not theirs, or no such scan: the same 404 either way, but on the record.
-                audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
-                             object_type="scan", object_id=scan_id, outcome=AuditOutcome.DENIED)  # fmt: skip
-                raise
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, scan, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
+    """The scan through its one selector before anything else (accounts.access.owned_object_view)."""
+    fetch = lambda scan_id, user: scan_get_for_user(scan_id=scan_id, user=user, for_owner_action=for_owner_action)  # noqa: E731
+    return owned_object_view(fetch, object_type="scan", id_name="scan_id", methods=methods)
 
 
 # --- Upload -------------------------------------------------------------------------------

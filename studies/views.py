@@ -4,19 +4,19 @@ Slice images and heatmaps are streamed by the scans' own authorising views (scan
 scans:heatmap): one access path per object.
 """
 
-import functools
 from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.audit import AuditAction, AuditOutcome, audit_record
+from accounts.access import owned_object_view
+from accounts.audit import AuditAction, audit_record
 from reviews.drafts import study_review_draft_keep, study_review_draft_take
 from ml.wording import format_probability
 from scans.answer import answer_of
@@ -36,26 +36,10 @@ _REJECTION_STATUS = {"invalid": 400, "too_large": 413, "quota": 429}
 
 
 def study_view(view: Callable | None = None, *, methods: tuple[str, ...] = ("GET",)) -> Callable:
-    """Fetch the study through the one selector BEFORE anything else, then check the method (GET unless told).
-
-    So a stranger gets the same 404 whatever the method. `@study_view` or `@study_view(methods=("POST",))`.
-    """
-
-    def decorator(view: Callable) -> Callable:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, study_id, *args, **kwargs) -> HttpResponse:
-            try:
-                study = study_get_for_user(study_id=study_id, user=request.user)
-            except Http404:
-                audit_record(action=AuditAction.ACCESS_DENIED, actor=request.user, request=request,
-                             object_type="study", object_id=study_id, outcome=AuditOutcome.DENIED)  # fmt: skip
-                raise
-            if request.method not in methods:
-                return HttpResponseNotAllowed(methods)
-            return view(request, study, *args, **kwargs)
-
-        return wrapper
-
+    """The study through its one selector before anything else (accounts.access.owned_object_view), GET
+    unless told: `@study_view` or `@study_view(methods=("POST",))`."""
+    fetch = lambda study_id, user: study_get_for_user(study_id=study_id, user=user)  # noqa: E731
+    decorator = owned_object_view(fetch, object_type="study", id_name="study_id", methods=methods)
     return decorator(view) if view is not None else decorator
 
 
