@@ -158,7 +158,8 @@ def test_the_heatmap_tools(live_server, browser_page, alice):
     page.get_by_test_id("heat-mode-hottest").click()
     hottest = page.get_by_test_id("hottest-canvas")
     hottest.wait_for()
-    page.wait_for_function("() => document.getElementById('hottest-canvas').width > 0")
+    # The heat PNG loads asynchronously; an undrawn canvas already has its default 300 px width.
+    page.wait_for_function("() => document.getElementById('hottest-canvas').dataset.drawnThreshold !== undefined")
     counts = page.evaluate("""(() => {
         const c = document.getElementById('hottest-canvas');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

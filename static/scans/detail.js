@@ -81,6 +81,7 @@
     }
     hottest.width = w; hottest.height = h;
     hottest.getContext("2d").putImageData(out, 0, 0);
+    hottest.dataset.drawnThreshold = threshold.value;  // what is on the canvas (an empty canvas is already 300 px wide)
     thresholdValue.textContent = threshold.value;
   }
 
