@@ -285,7 +285,7 @@ class ScanDetailSerializer(ScanIdentitySerializer):
 
     def to_representation(self, scan: Scan) -> dict:
         request, prediction = self.context["request"], self.context["prediction"]
-        has_heatmap = prediction is not None and not prediction.refused_as_not_mri
+        has_heatmap = prediction is not None and prediction.has_heatmap
         return {
             **self.identity(scan),
             "width": scan.width,

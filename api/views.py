@@ -285,7 +285,7 @@ def scan_image(request: Request, scan_id) -> HttpResponse:
 
 @extend_schema(tags=["scans"], summary="The Grad-CAM heatmap over the scan (PNG)",
                responses={(200, "image/png"): OpenApiTypes.BINARY,
-                          **_errors(401, 404, e404="No such scan, or no heatmap yet.")})  # fmt: skip
+                          **_errors(401, 404, e404="No such scan, no heatmap yet, or none for a refused image.")})  # fmt: skip
 @api_view(["GET"])
 @content_negotiation_class(IgnoreAcceptHeader)
 def scan_heatmap(request: Request, scan_id) -> HttpResponse:
@@ -293,6 +293,8 @@ def scan_heatmap(request: Request, scan_id) -> HttpResponse:
     prediction = scan_latest_prediction(scan=scan)
     if prediction is None:
         raise NotFound("No heatmap yet: the analysis has not finished.")
+    if not prediction.has_heatmap:
+        raise NotFound("No heatmap: the model refused this image as not a brain MRI.")
     _audit(request, AuditAction.FETCH_HEATMAP, scan)
     return private_file_response(prediction.heatmap.name, filename="heatmap.png")
 

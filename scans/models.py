@@ -113,6 +113,11 @@ class Prediction(models.Model):
     def refused_as_not_mri(self) -> bool:
         return self.abstain_kind == NOT_MRI
 
+    @property
+    def has_heatmap(self) -> bool:
+        """False for a refusal: a heat map over an image the model did not judge would look like a finding."""
+        return not self.refused_as_not_mri
+
     def __str__(self) -> str:
         return f"Prediction {self.label} for scan {self.scan_id} ({self.model_version})"
 

@@ -256,8 +256,8 @@ def thumbnail(request: HttpRequest, scan: Scan) -> FileResponse:
 @scan_view(methods=("GET",))
 def heatmap(request: HttpRequest, scan: Scan) -> FileResponse:
     prediction = scan_latest_prediction(scan=scan)
-    if prediction is None:
-        raise Http404("No heatmap yet.")
+    if prediction is None or not prediction.has_heatmap:
+        raise Http404("No heatmap for this scan.")
     audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
     return private_file_response(prediction.heatmap.name, filename="heatmap.png")
 
@@ -266,7 +266,7 @@ def heatmap(request: HttpRequest, scan: Scan) -> FileResponse:
 def heat(request: HttpRequest, scan: Scan) -> FileResponse:
     """The Grad-CAM heat as grey levels, for the page's "hottest region only" view."""
     prediction = scan_latest_prediction(scan=scan)
-    if prediction is None or not prediction.heat:
+    if prediction is None or not prediction.has_heatmap or not prediction.heat:
         raise Http404("No heat map for this scan.")
     audit_record(action=AuditAction.FETCH_HEATMAP, actor=request.user, request=request, object_type="scan", object_id=scan.id)
     return private_file_response(prediction.heat.name, filename="heat.png")

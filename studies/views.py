@@ -97,7 +97,7 @@ def _status_payload(study: Study) -> dict:
             "tumour_probability": tumour,
             "tumour_probability_text": format_probability(tumour) if tumour is not None else "",
             "image_url": reverse("scans:image", args=[scan.id]),
-            "heatmap_url": reverse("scans:heatmap", args=[scan.id]) if done else None,
+            "heatmap_url": reverse("scans:heatmap", args=[scan.id]) if done and not answer.refused_by_ai else None,
             "scan_url": reverse("scans:detail", args=[scan.id]),
         })  # fmt: skip
     return {

@@ -84,6 +84,8 @@ def test_a_refused_scan_has_no_final_label_and_no_heatmap_link(alice_api, alice)
     assert body["final"]["reason"] == "This image does not look like a brain MRI slice, so the model did not analyse it."
     assert body["result"]["abstain_kind"] == "not_mri"  # the record stays as the model wrote it
     assert body["links"]["heatmap"] is None and body["links"]["report"] is not None
+    refused = alice_api.get(f"/api/v1/scans/{body['id']}/heatmap")
+    assert refused.status_code == 404 and "refused" in refused.json()["error"]
 
 
 def test_it_audits_the_view(alice_api, alice):

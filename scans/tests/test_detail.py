@@ -56,6 +56,10 @@ def test_a_refused_image_gets_no_label_no_probabilities_and_no_heatmap(client, a
     assert "not sure" not in content and 'data-testid="needs-review"' not in content
     details = content[content.index("<details"):content.index("</details>")]
     assert "Feature distance 29.2" in details and "<details open" not in content
+    # Nor by its URL: the map over an image the model did not judge would look like a finding.
+    assert client.get(f"/scans/{scan.id}/heatmap/").status_code == 404
+    assert client.get(f"/scans/{scan.id}/heat/").status_code == 404
+    assert client.get(f"/scans/{scan.id}/image/").status_code == 200
 
 
 def test_a_reviewed_scan_leads_with_the_final_label_and_what_the_ai_suggested(client, alice, bob):

@@ -84,6 +84,19 @@ def test_the_status_lists_every_slice_with_its_progress(client, alice, study):
     assert status["slices"][1]["heatmap_url"] is None and status["slices"][1]["tumour_probability"] is None
 
 
+def test_a_slice_refused_as_not_mri_offers_no_heatmap(client, alice, study):
+    from scans.services import _prediction_store
+    from scans.tests.factories import refused_result
+
+    first = StudySlice.objects.filter(series__study=study).order_by("position").first()
+    _prediction_store(scan_id=first.scan_id, result=refused_result(), overlay_png=b"\x89PNG fake")
+    client.force_login(alice)
+    refused = client.get(reverse("studies:status", args=[study.id])).json()["slices"][0]
+    assert refused["status"] == ScanStatus.DONE and refused["answer_state"] == "not_analysed"
+    assert refused["heatmap_url"] is None and refused["image_url"] == reverse("scans:image", args=[first.scan_id])
+    assert client.get(reverse("scans:heatmap", args=[first.scan_id])).status_code == 404
+
+
 def test_a_reviewer_sees_the_study(client, bob, study):
     client.force_login(bob)
     assert client.get(reverse("studies:detail", args=[study.id])).status_code == 200
