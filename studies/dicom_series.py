@@ -183,7 +183,8 @@ def group_study(members: list[Member], *, max_frames: int, max_pixels: int) -> G
 
     Refused as a whole (nothing may be stored): files of more than one patient, or of more than one
     examination. Skipped with a message: files that are not DICOM images. A multi-frame file gives
-    one slice per frame (at most max_frames).
+    one slice per frame (at most max_frames). A series whose slices lie in several planes gives one
+    series per stack (split_stacks).
     """
     headers, skipped = [], []
     for member in members:
@@ -215,19 +216,59 @@ def group_study(members: list[Member], *, max_frames: int, max_pixels: int) -> G
         by_series.values(), key=lambda group: (group[0].series_number is None, group[0].series_number or 0)
     )
     series = []
-    for number, group in enumerate(ordered_series, start=1):
-        first = group[0]
-        series.append(
-            SeriesGroup(
-                series_uid_hash=first.series_uid_hash,
-                number=number,
-                description=first.description,
-                modality=first.modality,
-                parameters=first.parameters,
-                slices=order_slices(group),
+    for group in ordered_series:
+        stacks = split_stacks(group)
+        for plane, stack in stacks:
+            first = stack[0]
+            # A series of several stacks (a three-plane localiser) is shown as one series per stack, named by its plane.
+            description = f"{first.description} ({plane})".strip()[:64] if len(stacks) > 1 else first.description
+            series.append(
+                SeriesGroup(
+                    series_uid_hash=first.series_uid_hash,
+                    number=len(series) + 1,
+                    description=description,
+                    modality=first.modality,
+                    parameters=first.parameters,
+                    slices=order_slices(stack),
+                )
             )
-        )
     return GroupedStudy(study_uid_hash=headers[0].study_uid_hash, series=series, skipped=skipped)
+
+
+# Slices whose planes lie within this angle are one stack (scanners round their direction cosines).
+SAME_STACK_DEGREES = 10.0
+
+
+def plane_name(normal: tuple[float, float, float] | None) -> str:
+    """The anatomical plane a slice normal (patient coordinates: x left, y posterior, z head) is closest to."""
+    if normal is None:
+        return "no orientation"
+    return ("sagittal", "coronal", "axial")[max(range(3), key=lambda axis: abs(normal[axis]))]
+
+
+def split_stacks(headers: list[SliceHeader]) -> list[tuple[str, list[SliceHeader]]]:
+    """One series' slices -> its stacks of parallel slices, each with its plane's name; the largest first.
+
+    A three-plane localiser, or an Enhanced MR file of several stacks, is one series whose slices lie
+    in different planes: ordered along one normal, they would interleave. Slices without an
+    orientation make one stack of their own.
+    """
+    limit = math.cos(math.radians(SAME_STACK_DEGREES))
+    stacks: list[tuple[tuple[float, float, float] | None, list[SliceHeader]]] = []
+    for header in headers:
+        normal = _normal(header.orientation) if header.orientation else None
+        for stack_normal, members in stacks:
+            if stack_normal is None or normal is None:
+                if stack_normal is normal:
+                    members.append(header)
+                    break
+            elif abs(sum(a * b for a, b in zip(normal, stack_normal))) >= limit:
+                members.append(header)
+                break
+        else:
+            stacks.append((normal, [header]))
+    named = [(plane_name(normal), members) for normal, members in stacks]
+    return sorted(named, key=lambda stack: (-len(stack[1]), stack[0]))
 
 
 def _normal(orientation: tuple[float, ...]) -> tuple[float, float, float] | None:

@@ -2,6 +2,7 @@
 
 import io
 import json
+import math
 
 import numpy as np
 import pydicom
@@ -401,3 +402,54 @@ def test_a_deflate_bomb_among_the_files_is_skipped_before_it_is_inflated(alice, 
     assert len(_slices(study)) == 2
     (problem,) = study.skipped
     assert problem["name"] == "bomb.dcm" and "expands to more than" in problem["error"]
+
+
+AXIAL, CORONAL, SAGITTAL = [1, 0, 0, 0, 1, 0], [1, 0, 0, 0, 0, -1], [0, 1, 0, 0, 0, -1]
+
+
+def _localiser(planes: list[tuple[list[float], list[float]]]) -> list[tuple[str, bytes]]:
+    """One series (one Series Instance UID) of slices in the given (orientation, position) planes, as a scanner's localiser."""
+    study_uid, series_uid, files = generate_uid(), generate_uid(), []
+    for number, (orientation, position) in enumerate(planes, start=1):
+        ds = dicom_dataset()
+        ds.StudyInstanceUID, ds.SeriesInstanceUID, ds.SeriesNumber, ds.SeriesDescription = study_uid, series_uid, 1, "LOCALISER"
+        ds.ImageOrientationPatient, ds.ImagePositionPatient, ds.InstanceNumber = orientation, position, number
+        files.append((f"IM{number:04d}.dcm", dicom_bytes(ds)))
+    return files
+
+
+def test_a_three_plane_localiser_becomes_one_series_per_plane_each_in_its_own_order(alice, sent_tasks):
+    planes = [(AXIAL, [0, 0, 10]), (CORONAL, [0, 5, 0]), (SAGITTAL, [-20, 0, 0]), (AXIAL, [0, 0, -10]),
+              (CORONAL, [0, -5, 0]), (AXIAL, [0, 0, 0]), (SAGITTAL, [20, 0, 0])]  # fmt: skip
+    study = study_ingest(owner=alice, files=uploads(_localiser(planes)))
+    series = list(Series.objects.filter(study=study))
+    assert [(s.number, s.description, s.slices.count()) for s in series] == [
+        (1, "LOCALISER (axial)", 3), (2, "LOCALISER (coronal)", 2), (3, "LOCALISER (sagittal)", 2)]  # fmt: skip
+    locations = {s.description: [item.location_mm for item in s.slices.order_by("position")] for s in series}
+    # Each along its own normal: feet to head, front to back (y), and, for the sagittal, along x reversed (normal -x).
+    assert locations == {"LOCALISER (axial)": [-10.0, 0.0, 10.0], "LOCALISER (coronal)": [-5.0, 5.0], "LOCALISER (sagittal)": [-20.0, 20.0]}
+    assert sorted(item.instance_number for s in series for item in s.slices.all()) == list(range(1, 8))
+
+
+def test_slices_tilted_a_few_degrees_stay_one_stack_and_one_series(alice, sent_tasks):
+    tilt = math.radians(6)
+    tilted = [1, 0, 0, 0, math.cos(tilt), math.sin(tilt)]
+    study = study_ingest(owner=alice, files=uploads(_localiser([(AXIAL, [0, 0, 0]), (tilted, [0, 0, 5]), (AXIAL, [0, 0, 10])])))
+    series = Series.objects.get(study=study)
+    assert series.description == "LOCALISER" and series.slices.count() == 3
+
+
+def test_a_multi_frame_file_of_two_stacks_becomes_two_series(alice, sent_tasks):
+    from pydicom.dataset import Dataset
+
+    data, _heights = enhanced_mr(4)
+    dataset = pydicom.dcmread(io.BytesIO(data))
+    for frame, y in zip(dataset.PerFrameFunctionalGroupsSequence[2:], (-8.0, 8.0)):  # the last two frames: a coronal stack
+        orientation, position = Dataset(), Dataset()
+        orientation.ImageOrientationPatient, position.ImagePositionPatient = CORONAL, [-100.0, y, 0.0]
+        frame.PlaneOrientationSequence, frame.PlanePositionSequence = [orientation], [position]
+    study = study_ingest(owner=alice, files=uploads([("volume.dcm", dicom_bytes(dataset))]))
+    series = list(Series.objects.filter(study=study))
+    assert [(s.description, s.slices.count()) for s in series] == [("AX T2 3D (axial)", 2), ("AX T2 3D (coronal)", 2)]
+    coronal = [item.location_mm for item in series[1].slices.order_by("position")]
+    assert coronal == [-8.0, 8.0]
