@@ -246,6 +246,13 @@ def plane_name(normal: tuple[float, float, float] | None) -> str:
     return ("sagittal", "coronal", "axial")[max(range(3), key=lambda axis: abs(normal[axis]))]
 
 
+def _parallel(first, second) -> bool:
+    """Two unit slice normals (None: no orientation) of one stack: within SAME_STACK_DEGREES, either way round."""
+    if first is None or second is None:
+        return first is second
+    return abs(sum(a * b for a, b in zip(first, second))) >= math.cos(math.radians(SAME_STACK_DEGREES))
+
+
 def split_stacks(headers: list[SliceHeader]) -> list[tuple[str, list[SliceHeader]]]:
     """One series' slices -> its stacks of parallel slices, each with its plane's name; the largest first.
 
@@ -253,20 +260,14 @@ def split_stacks(headers: list[SliceHeader]) -> list[tuple[str, list[SliceHeader
     in different planes: ordered along one normal, they would interleave. Slices without an
     orientation make one stack of their own.
     """
-    limit = math.cos(math.radians(SAME_STACK_DEGREES))
     stacks: list[tuple[tuple[float, float, float] | None, list[SliceHeader]]] = []
     for header in headers:
         normal = _normal(header.orientation) if header.orientation else None
-        for stack_normal, members in stacks:
-            if stack_normal is None or normal is None:
-                if stack_normal is normal:
-                    members.append(header)
-                    break
-            elif abs(sum(a * b for a, b in zip(normal, stack_normal))) >= limit:
-                members.append(header)
-                break
-        else:
+        stack = next((members for stack_normal, members in stacks if _parallel(normal, stack_normal)), None)
+        if stack is None:
             stacks.append((normal, [header]))
+        else:
+            stack.append(header)
     named = [(plane_name(normal), members) for normal, members in stacks]
     return sorted(named, key=lambda stack: (-len(stack[1]), stack[0]))
 
