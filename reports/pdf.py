@@ -79,7 +79,7 @@ class ReportInput:
     abstain_reason: str | None
     model_version: str
     image_png: bytes  # the displayable original
-    overlay_png: bytes  # the Grad-CAM overlay at the same size
+    overlay_png: bytes | None  # the Grad-CAM overlay at the same size; None for a refusal, which has none
     answer: AnswerSummary
     model_card: dict = field(default_factory=dict)
     reviews: list[ReviewSummary] = field(default_factory=list)  # oldest first; the last one stands

@@ -77,7 +77,7 @@ def report_input_for_scan(*, scan: Scan) -> ReportInput:
         abstain_reason=prediction.abstain_reason or None,
         model_version=prediction.model_version,
         image_png=_read(scan.display.name),
-        overlay_png=_read(prediction.heatmap.name),
+        overlay_png=_read(prediction.heatmap.name) if prediction.has_heatmap else None,
         answer=AnswerSummary(state=answer.state, headline=answer.headline, byline=answer.byline, reason=answer.reason),
         refused=prediction.refused_as_not_mri,
         technical_detail=prediction.technical_detail,

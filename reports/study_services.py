@@ -55,7 +55,7 @@ def _key_slices(summary: dict, scans_by_id: dict) -> list[KeySlice]:
     for scan_id, picks in chosen.items():
         scan = scans_by_id[scan_id]
         prediction = scan_latest_prediction(scan=scan)
-        heatmap = prediction.heatmap.name if prediction is not None and prediction.heatmap else ""
+        heatmap = prediction.heatmap.name if prediction is not None and prediction.has_heatmap else ""
         key_slices.append(KeySlice(
             ranks=tuple((name, entry["probability"]) for name, entry in picks),
             series=picks[0][1]["series"],

@@ -91,7 +91,9 @@ class Prediction(models.Model):
     # "not_mri" is a refusal: the image was not judged, so its label and probabilities are no finding.
     abstain_kind = models.CharField(max_length=32, blank=True)
     technical_detail = models.CharField(max_length=500, blank=True)  # distances and thresholds, for the record
-    heatmap = models.FileField(max_length=255)  # Grad-CAM overlay, PNG
+    # Grad-CAM overlay, PNG. Blank for a refusal (none is made: it would look like a finding); predictions
+    # made before that have one, which has_heatmap keeps unserved.
+    heatmap = models.FileField(max_length=255, blank=True)
     # The Grad-CAM heat itself, 8-bit grey PNG at the image's size (0 = no influence, 255 = most):
     # the result page draws "hottest region only" from it. Blank for predictions made before it existed.
     heat = models.FileField(max_length=255, blank=True)
@@ -116,7 +118,7 @@ class Prediction(models.Model):
     @property
     def has_heatmap(self) -> bool:
         """False for a refusal: a heat map over an image the model did not judge would look like a finding."""
-        return not self.refused_as_not_mri
+        return not self.refused_as_not_mri and bool(self.heatmap)
 
     def __str__(self) -> str:
         return f"Prediction {self.label} for scan {self.scan_id} ({self.model_version})"

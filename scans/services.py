@@ -367,8 +367,11 @@ def scan_analyse(*, scan_id: uuid.UUID | str, classifier_factory: Callable | Non
     except AnalysisFailed as failure:
         scan_fail(scan_id=scan.id, reason=failure.reason)
         return "failed"
-    _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay),
-                      heat_png=encode_png(heat_to_grey(explanation.heatmap)))  # fmt: skip
+    if result.refused_as_not_mri:  # nothing is drawn over an image the model did not judge
+        _prediction_store(scan_id=scan.id, result=result)
+    else:
+        _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay),
+                          heat_png=encode_png(heat_to_grey(explanation.heatmap)))  # fmt: skip
     return "done"
 
 
@@ -401,11 +404,11 @@ def _scan_start(*, scan_id) -> Scan | None:
     return scan
 
 
-def _prediction_store(*, scan_id, result, overlay_png: bytes, heat_png: bytes | None = None) -> None:
+def _prediction_store(*, scan_id, result, overlay_png: bytes | None = None, heat_png: bytes | None = None) -> None:
     storage = default_storage
     stem = f"scans/{str(scan_id)[:2]}/{scan_id}"
     run = uuid.uuid4().hex[:12]
-    heatmap_name = storage.save(f"{stem}/heatmap-{run}.png", ContentFile(overlay_png))
+    heatmap_name = storage.save(f"{stem}/heatmap-{run}.png", ContentFile(overlay_png)) if overlay_png is not None else ""
     heat_name = storage.save(f"{stem}/heat-{run}.png", ContentFile(heat_png)) if heat_png is not None else ""
     try:
         with transaction.atomic():

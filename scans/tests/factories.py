@@ -138,6 +138,10 @@ class FakeResult:
     abstain_kind: str | None = None
     technical_detail: str = ""
 
+    @property
+    def refused_as_not_mri(self) -> bool:  # as ml.inference.ClassificationResult
+        return self.abstain_kind == wording.NOT_MRI
+
 
 def unsure_result(**kwargs) -> FakeResult:
     """What ml answers when its top class is not certain enough."""

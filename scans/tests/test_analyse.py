@@ -9,7 +9,7 @@ from scans import services
 from scans.models import Prediction, Scan, ScanStatus
 from scans.tasks import analyse_scan
 from scans.tests.conftest import media_files
-from scans.tests.factories import FakeClassifier, FakeResult, make_scan
+from scans.tests.factories import FakeClassifier, FakeResult, make_scan, refused_result
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,16 @@ def test_it_stores_a_prediction_and_marks_the_scan_done(alice):
     assert (prediction.label, prediction.model_version, prediction.confidence) == ("glioma", "fake-1", 0.7)
     assert prediction.probabilities["glioma"] == 0.7 and prediction.timings_ms == {"total": 12.0}
     assert default_storage.open(prediction.heatmap.name).read().startswith(b"\x89PNG")
+
+
+def test_a_refusal_is_stored_without_a_heatmap(alice):
+    scan = make_scan(alice)
+    uploaded = media_files()
+    assert _analyse(scan, FakeClassifier(refused_result())) == "done"
+    prediction = scan.predictions.get()
+    assert prediction.refused_as_not_mri and not prediction.has_heatmap
+    assert (prediction.heatmap.name, prediction.heat.name) == ("", "")
+    assert media_files() == uploaded  # no overlay or heat file was written for it
 
 
 def test_the_model_reads_the_stored_display_image(alice):
