@@ -1,6 +1,7 @@
 """The interface the portal calls: Classifier.load / predict / explain / analyse, get_classifier().
 
     result, explanation = get_classifier().analyse(image)   # image: numpy array as decoded
+    # explanation is None when the image is refused as not a brain MRI: nothing is drawn over it
 
 One preprocessing function (ml.preprocess), a compiled forward pass of one network, temperature-
 scaled probabilities, the safety-first decision rule of ml.decision (input checks, the network's own
@@ -206,16 +207,22 @@ class Classifier:
     def explain(self, image: np.ndarray, class_name: str | None = None, lesion_weighted: bool = True) -> Explanation:
         """The heat map of `class_name` (default: the most likely diagnosis); lesion_weighted=False gives
         plain Grad-CAM, which the portal never shows (the model card compares the two)."""
-        return self._analyse(self._prepare(image), class_name, lesion_weighted)[1]
+        prepared = self._prepare(image)
+        result, cam, chosen = self._forward(prepared, class_name, lesion_weighted)
+        return self._draw(prepared, cam, chosen, result.timings_ms)
 
-    def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation]:
-        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the answer.
+    def analyse(self, image: np.ndarray) -> tuple[ClassificationResult, Explanation | None]:
+        """One preprocessing pass, one forward+backward pass: result and Grad-CAM of the answer, or
+        no Grad-CAM (None) for an image refused as not a brain MRI, which carries no finding to explain.
 
         Timings (ms): preprocess; predict (forward pass with gradients); gradcam (heat map back to
-        the original size + overlay); total.
+        the original size + overlay; 0 for a refusal); total.
         """
         started = time.perf_counter()
-        result, explanation = self._analyse(self._prepare(image), None, True)
+        prepared = self._prepare(image)
+        result, cam, chosen = self._forward(prepared, None, True)
+        explanation = None if result.refused_as_not_mri else self._draw(prepared, cam, chosen, result.timings_ms)
+        result.timings_ms.setdefault("gradcam", 0.0)
         result.timings_ms["total"] = _milliseconds_since(started)
         return result, explanation
 
@@ -235,7 +242,8 @@ class Classifier:
         problem = input_check_reason(image, grey)
         return _Prepared(image, square[np.newaxis, :, :, np.newaxis], geometry, problem, _milliseconds_since(started))
 
-    def _analyse(self, prepared: _Prepared, class_name: str | None, lesion_weighted: bool) -> tuple[ClassificationResult, Explanation]:
+    def _forward(self, prepared: _Prepared, class_name: str | None, lesion_weighted: bool):
+        """The forward+backward pass: (the result, the (h, w) class activation map, the explained class index)."""
         import tensorflow as tf
 
         if class_name is not None and class_name not in CLASS_NAMES:
@@ -244,12 +252,15 @@ class Classifier:
         started = time.perf_counter()
         logits, features, cam, chosen = self.forward_with_cam(prepared.model_input, class_index, tf.constant(1.0 if lesion_weighted else 0.0))
         timings = {"preprocess": prepared.preprocess_ms, "predict": _milliseconds_since(started)}
-        result = self._answer(prepared, logits.numpy()[0], features.numpy(), timings)
+        return self._answer(prepared, logits.numpy()[0], features.numpy(), timings), cam.numpy(), int(chosen)
+
+    def _draw(self, prepared: _Prepared, cam: np.ndarray, chosen: int, timings: dict) -> Explanation:
+        """The activation map back at the original image's size, and its overlay."""
         started = time.perf_counter()
-        heatmap = np.clip(map_to_original(normalise_cam(cam.numpy()), prepared.geometry), 0.0, 1.0)  # (H, W)
-        explanation = Explanation(CLASS_NAMES[int(chosen)], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
+        heatmap = np.clip(map_to_original(normalise_cam(cam), prepared.geometry), 0.0, 1.0)  # (H, W)
+        explanation = Explanation(CLASS_NAMES[chosen], heatmap.astype(np.float32), make_overlay(prepared.original, heatmap))
         timings["gradcam"] = _milliseconds_since(started)
-        return result, explanation
+        return explanation
 
     def _answer(self, prepared: _Prepared, logits: np.ndarray, features: np.ndarray, timings: dict) -> ClassificationResult:
         """(5,) logits and (1, D) OOD features -> the result, through the one decision rule."""

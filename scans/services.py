@@ -367,7 +367,7 @@ def scan_analyse(*, scan_id: uuid.UUID | str, classifier_factory: Callable | Non
     except AnalysisFailed as failure:
         scan_fail(scan_id=scan.id, reason=failure.reason)
         return "failed"
-    if result.refused_as_not_mri:  # nothing is drawn over an image the model did not judge
+    if explanation is None:  # a refusal: nothing is drawn over an image the model did not judge
         _prediction_store(scan_id=scan.id, result=result)
     else:
         _prediction_store(scan_id=scan.id, result=result, overlay_png=encode_png(explanation.overlay),

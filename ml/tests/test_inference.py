@@ -64,6 +64,13 @@ def test_it_refuses_photos_and_documents(classifier, photo):
     assert result.refused_as_not_mri
 
 
+def test_analyse_draws_no_heat_map_over_a_refused_image(classifier):
+    result, explanation = classifier.analyse(skimage_photo("astronaut.png"))
+    assert result.refused_as_not_mri and explanation is None
+    assert result.timings_ms["gradcam"] == 0.0
+    assert classifier.explain(skimage_photo("astronaut.png")).heatmap.shape == (512, 512)  # asked for, it still draws
+
+
 def test_it_refuses_digits_blobs_and_charts_it_was_never_tuned_on(classifier):
     from ml.ood_samples import held_out_non_mri_images
 

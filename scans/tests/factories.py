@@ -180,6 +180,8 @@ class FakeClassifier:
         self.calls += 1
         if self.error:
             raise self.error
+        if self.result.refused_as_not_mri:  # as ml does: no heat map for a refusal
+            return self.result, None
         height, width = image.shape[:2]
         overlay = np.zeros((height, width, 3), np.uint8)
         overlay[..., 0] = 200
