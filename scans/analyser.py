@@ -62,7 +62,9 @@ def analyser_start(*, classifier_factory: Callable | None = None) -> str:
 
     with _without_tensorflow_start_notes():
         classifier = classifier_factory()
-        classifier.analyse(_warm_up_slice())  # first call pays for tracing, Grad-CAM and OpenCV set-up
+        # The first call pays for tracing, Grad-CAM and OpenCV set-up. explain, not analyse: the made-up
+        # slice is refused as not a brain MRI, and analyse draws no heat map over a refusal.
+        classifier.explain(_warm_up_slice())
     version = str(getattr(classifier, "model_version", "") or "unknown")
     with transaction.atomic():
         AnalyserProcess.objects.update_or_create(

@@ -182,10 +182,17 @@ class FakeClassifier:
             raise self.error
         if self.result.refused_as_not_mri:  # as ml does: no heat map for a refusal
             return self.result, None
+        return self.result, self._explanation(image)
+
+    def explain(self, image: np.ndarray, class_name: str | None = None):
+        self.calls += 1
+        return self._explanation(image, class_name)
+
+    def _explanation(self, image: np.ndarray, class_name: str | None = None):
         height, width = image.shape[:2]
         overlay = np.zeros((height, width, 3), np.uint8)
         overlay[..., 0] = 200
-        return self.result, FakeExplanation(self.result.label, np.zeros((height, width), np.float32), overlay)
+        return FakeExplanation(class_name or self.result.label, np.zeros((height, width), np.float32), overlay)
 
 
 def make_scan(owner, *, data: bytes | None = None, name: str = "slice.png", patient_reference: str = ""):
