@@ -11,9 +11,8 @@ from neuroscan.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
 
-OK, UNAVAILABLE, UNKNOWN = "ok", "unavailable", "unknown"
+OK, UNAVAILABLE = "ok", "unavailable"
 REACHABILITY = (OK, UNAVAILABLE)
-WORKER_REACHABILITY = (OK, UNAVAILABLE, UNKNOWN)
 WORKER_PING_TIMEOUT_SECONDS = 1.0
 # A worker's answer is reused this long: pollers must not each wait out a ping (and flood the broker).
 WORKER_STATUS_CACHE_SECONDS = 5.0
@@ -78,9 +77,12 @@ def worker_status() -> str:
 
 
 def _ping_workers() -> str:
-    """"ok" if at least one worker answered a ping; "unknown" where the broker cannot broadcast one."""
+    """"ok" if at least one worker answered a ping, or, where the broker cannot broadcast one (the
+    embedded filesystem broker), if a worker process on this machine has the model loaded."""
     if not _broadcast_capable():
-        return UNKNOWN
+        from scans.analyser import analyser_running_here
+
+        return OK if analyser_running_here() else UNAVAILABLE
     try:
         # Not limit=1 ("stop at the first reply"): with the Redis transport it made a live worker read as
         # unavailable in the real-stack test. The cache above is what keeps pollers from waiting.

@@ -4,7 +4,7 @@ from django.urls import reverse
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from api.health import REACHABILITY, WORKER_REACHABILITY
+from api.health import REACHABILITY
 from ml.config import CLASS_NAMES
 from reviews.models import ReviewDecision
 from ml.wording import ABSTAIN_KINDS, format_probability
@@ -347,8 +347,9 @@ class HealthChecksSerializer(serializers.Serializer):
     database = serializers.ChoiceField(choices=REACHABILITY)
     broker = serializers.ChoiceField(choices=REACHABILITY)
     worker = serializers.ChoiceField(
-        choices=WORKER_REACHABILITY,
-        help_text="`unknown` where the broker cannot broadcast a ping (the embedded filesystem broker).",
+        choices=REACHABILITY,
+        help_text="`ok` if a worker answered a ping (Redis) or, on the embedded filesystem broker, if a worker "
+        "process on the portal's machine has the model loaded.",
     )  # fmt: skip
 
 

@@ -431,7 +431,6 @@ SPECTACULAR_SETTINGS = {
         "LabelEnum": "ml.config.CLASS_NAMES",
         "ReviewDecisionEnum": "reviews.models.ReviewDecision.choices",
         "ReachabilityEnum": "api.health.REACHABILITY",
-        "WorkerReachabilityEnum": "api.health.WORKER_REACHABILITY",
         "AnswerSourceEnum": "scans.answer.ANSWER_SOURCES",
         "AnswerStateEnum": "scans.answer.AnswerState.VALUES",
         "StudySourceEnum": "studies.models.StudySource.choices",

@@ -98,6 +98,15 @@ def analysers_forget_dead() -> int:
     return len(dead)
 
 
+def analyser_running_here() -> bool:
+    """Whether a worker process on this machine has the model loaded and is still alive.
+
+    The embedded filesystem broker cannot broadcast a ping, but its queue is one machine's folder,
+    so its workers are this machine's processes: their rows and process ids say whether one runs."""
+    rows = AnalyserProcess.objects.filter(hostname=socket.gethostname()).values_list("pid", flat=True)
+    return any(_alive(pid) for pid in rows)
+
+
 def analyser_ready() -> bool:
     """Whether any worker process has the model loaded (read by the result page)."""
     return AnalyserProcess.objects.exists()

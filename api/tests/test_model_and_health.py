@@ -1,10 +1,16 @@
 """GET /api/v1/model/ (the model card) and GET /api/v1/health/ (no auth, no details)."""
 
+import socket
+import subprocess
+import time
+
 import pytest
+from django.utils import timezone
 
 from api import health
 from conftest import need_service
 from neuroscan.testing import WorkerProcess
+from scans.models import AnalyserProcess
 from scans.tests.real_stack import RedisServer, redis_server_available, use_broker
 from api.tests.conftest import assert_json_error
 
@@ -27,14 +33,39 @@ def test_the_model_card_needs_auth(client):
     assert_json_error(client.get("/api/v1/model/"), 401)
 
 
-def test_health_needs_no_auth_and_is_honest_about_the_filesystem_broker(client):
+def _on_the_filesystem_broker():
     if health._transport() != "filesystem":
         pytest.skip("the embedded filesystem broker is not in use")
+
+
+def test_health_needs_no_auth_and_on_the_filesystem_broker_says_no_worker_runs(client):
+    _on_the_filesystem_broker()
     response = client.get("/api/v1/health/", HTTP_AUTHORIZATION="Token whatever")
-    assert response.status_code == 200
-    # The embedded broker cannot broadcast a ping: worker reachability is unknown, not "ok".
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "worker": "unknown"}}
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "ok", "worker": "unavailable"}}
     assert response["Cache-Control"] == "no-store"
+
+
+def test_on_the_filesystem_broker_a_dead_workers_row_is_not_a_worker(client):
+    _on_the_filesystem_broker()
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid now names no process
+    AnalyserProcess.objects.create(hostname=socket.gethostname(), pid=dead.pid, model_version="v", ready_at=timezone.now())
+    assert client.get("/api/v1/health/").json()["checks"]["worker"] == "unavailable"
+
+
+@pytest.mark.worker
+def test_health_on_the_filesystem_broker_sees_a_real_worker_come_and_go(client, transactional_db):
+    _on_the_filesystem_broker()
+    with WorkerProcess():
+        deadline = time.monotonic() + 60  # "ready." comes before its pool process has loaded the model
+        while not AnalyserProcess.objects.exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        response = client.get("/api/v1/health/")
+        assert response.status_code == 200, response.json()
+        assert response.json() == {"status": "ok", "checks": {"database": "ok", "broker": "ok", "worker": "ok"}}
+    health._worker_cache.clear()
+    assert client.get("/api/v1/health/").json()["checks"]["worker"] == "unavailable"
 
 
 def test_health_answers_503_when_the_database_is_down(client, monkeypatch):
