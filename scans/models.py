@@ -91,8 +91,8 @@ class Prediction(models.Model):
     # "not_mri" is a refusal: the image was not judged, so its label and probabilities are no finding.
     abstain_kind = models.CharField(max_length=32, blank=True)
     technical_detail = models.CharField(max_length=500, blank=True)  # distances and thresholds, for the record
-    # Grad-CAM overlay, PNG. Blank for a refusal (none is made: it would look like a finding); predictions
-    # made before that have one, which has_heatmap keeps unserved.
+    # Grad-CAM overlay, PNG. Blank for a refusal: none is made, as it would look like a finding (migration
+    # 0009 deleted those that refusals made before 0008 kept).
     heatmap = models.FileField(max_length=255, blank=True)
     # The Grad-CAM heat itself, 8-bit grey PNG at the image's size (0 = no influence, 255 = most):
     # the result page draws "hottest region only" from it. Blank for predictions made before it existed.

@@ -190,3 +190,32 @@ def test_the_task_gives_up_after_the_retry_limit_and_fails_the_scan(alice, monke
 def test_the_task_is_acknowledged_late_and_takes_an_id_only():
     assert analyse_scan.acks_late is True and analyse_scan.reject_on_worker_lost is True
     assert analyse_scan.name == "scans.analyse"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_deletes_the_heat_maps_old_refusals_kept():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before = [("scans", "0008_prediction_heatmap_blank_for_refusals")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    owner = old.get_model("auth", "User").objects.create(username="old-owner")
+    Scan, Prediction = old.get_model("scans", "Scan"), old.get_model("scans", "Prediction")
+    files = {}
+    for name, kind in (("refused", "not_mri"), ("unsure", "unsure")):
+        scan = Scan.objects.create(owner=owner, original_name=name, sha256="0" * 64, size_bytes=1, format="png", width=1, height=1, status="done")
+        files[name] = [default_storage.save(f"scans/old/{name}-{part}.png", ContentFile(b"\x89PNG")) for part in ("heatmap", "heat")]
+        Prediction.objects.create(scan=scan, model_version="1.0.0", label="glioma", probabilities={}, confidence=0.5, abstained=True,
+                                  abstain_kind=kind, heatmap=files[name][0], heat=files[name][1])  # fmt: skip
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        rows = {p.scan.original_name: p for p in Prediction.objects.select_related("scan")}
+        assert (rows["refused"].heatmap.name, rows["refused"].heat.name) == ("", "")
+        assert not any(default_storage.exists(name) for name in files["refused"])
+        assert (rows["unsure"].heatmap.name, rows["unsure"].heat.name) == tuple(files["unsure"])  # a finding keeps its map
+        assert all(default_storage.exists(name) for name in files["unsure"])
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
