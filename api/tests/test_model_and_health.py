@@ -33,21 +33,27 @@ def test_the_model_card_needs_auth(client):
     assert_json_error(client.get("/api/v1/model/"), 401)
 
 
-def _on_the_filesystem_broker():
-    if health._transport() != "filesystem":
-        pytest.skip("the embedded filesystem broker is not in use")
+@pytest.fixture
+def filesystem_broker(tmp_path):
+    """The embedded broker in a scratch folder, whichever broker the suite runs on (CI: Redis)."""
+    folders = {name: tmp_path / "broker" / name for name in ("queue", "processed", "control")}
+    for folder in folders.values():
+        folder.mkdir(parents=True)
+    options = {"data_folder_in": str(folders["queue"]), "data_folder_out": str(folders["queue"]),
+               "processed_folder": str(folders["processed"]), "control_folder": str(folders["control"])}  # fmt: skip
+    with use_broker("filesystem://localhost//", options):  # the form kombu gives it back in
+        assert health._transport() == "filesystem"
+        yield
 
 
-def test_health_needs_no_auth_and_on_the_filesystem_broker_says_no_worker_runs(client):
-    _on_the_filesystem_broker()
+def test_health_needs_no_auth_and_on_the_filesystem_broker_says_no_worker_runs(client, filesystem_broker):
     response = client.get("/api/v1/health/", HTTP_AUTHORIZATION="Token whatever")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "ok", "worker": "unavailable"}}
     assert response["Cache-Control"] == "no-store"
 
 
-def test_on_the_filesystem_broker_a_dead_workers_row_is_not_a_worker(client):
-    _on_the_filesystem_broker()
+def test_on_the_filesystem_broker_a_dead_workers_row_is_not_a_worker(client, filesystem_broker):
     dead = subprocess.Popen(["true"])
     dead.wait()  # its pid now names no process
     AnalyserProcess.objects.create(hostname=socket.gethostname(), pid=dead.pid, model_version="v", ready_at=timezone.now())
@@ -55,9 +61,10 @@ def test_on_the_filesystem_broker_a_dead_workers_row_is_not_a_worker(client):
 
 
 @pytest.mark.worker
-def test_health_on_the_filesystem_broker_sees_a_real_worker_come_and_go(client, transactional_db):
-    _on_the_filesystem_broker()
-    with WorkerProcess():
+def test_health_on_the_filesystem_broker_sees_a_real_worker_come_and_go(client, transactional_db, filesystem_broker, tmp_path):
+    embedded = {"CELERY_BROKER_URL": "filesystem://localhost/", "CELERY_RESULT_BACKEND": f"file://{tmp_path / 'results'}",
+                "NEUROSCAN_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    with WorkerProcess(extra_env=embedded):
         deadline = time.monotonic() + 60  # "ready." comes before its pool process has loaded the model
         while not AnalyserProcess.objects.exists() and time.monotonic() < deadline:
             time.sleep(0.5)
