@@ -8,6 +8,7 @@ import time
 from django.db import connection
 
 from neuroscan.celery import app as celery_app
+from scans.analyser import analyser_running_here
 
 logger = logging.getLogger(__name__)
 
@@ -80,8 +81,6 @@ def _ping_workers() -> str:
     """"ok" if at least one worker answered a ping, or, where the broker cannot broadcast one (the
     embedded filesystem broker), if a worker process on this machine has the model loaded."""
     if not _broadcast_capable():
-        from scans.analyser import analyser_running_here
-
         return OK if analyser_running_here() else UNAVAILABLE
     try:
         # Not limit=1 ("stop at the first reply"): with the Redis transport it made a live worker read as

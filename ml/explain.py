@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     for path in arguments.images:
         try:
             image = load_any_image(path)
-            result = classifier.predict(image)
-            # explain, not analyse: asked for a heat map, it draws one even over an image the portal would refuse
-            explanation = classifier.explain(image, arguments.class_name)
+            result, explanation = classifier.analyse(image)
+            if explanation is None or arguments.class_name:  # asked for a heat map, it draws one even over a refusal
+                explanation = classifier.explain(image, arguments.class_name)
         except (ValueError, OSError) as error:
             failures += 1
             print(json.dumps({"image": str(path), "error": str(error)}), flush=True)

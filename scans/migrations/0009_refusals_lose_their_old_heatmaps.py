@@ -8,18 +8,14 @@ from django.db import migrations
 NOT_MRI = "not_mri"  # ml.wording.NOT_MRI, spelt out: a migration must not change when ml does
 
 
-def forget_refusal_heatmaps(apps, schema_editor) -> int:
-    """Returns how many predictions lost their files."""
+def forget_refusal_heatmaps(apps, schema_editor) -> None:
     Prediction = apps.get_model("scans", "Prediction")
     refused = Prediction.objects.filter(abstain_kind=NOT_MRI).exclude(heatmap="", heat="")
-    count = 0
     for prediction in refused.only("pk", "heatmap", "heat").iterator():
         for name in (prediction.heatmap.name, prediction.heat.name):
             if name:
                 default_storage.delete(name)  # a missing file is no error for FileSystemStorage
         Prediction.objects.filter(pk=prediction.pk).update(heatmap="", heat="")
-        count += 1
-    return count
 
 
 class Migration(migrations.Migration):
